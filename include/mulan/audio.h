@@ -1,0 +1,94 @@
+// Decoding and resampling: any file libsndfile reads (WAV, FLAC, OGG/Vorbis, Opus, MP3, ...)
+// to mono float samples in [-1, 1] at 16 kHz. No LibTorch here: this layer is also built into
+// the fuzzers on its own.
+//
+//   mulan::audio::DecodeOptions opts;
+//   opts.offset_s = 30.0;  opts.duration_s = 10.0;     // decode only this part
+//   std::vector<float> pcm = mulan::audio::decode("song.mp3", opts);   // 16 kHz mono
+//
+// For long recordings, AudioReader streams the same samples in bounded chunks.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mulan::audio {
+
+inline constexpr int kModelSampleRate = 16000;  // every front end works at 16 kHz
+
+// What a file's header says, as libsndfile reads it.
+struct AudioInfo {
+  std::string path;         // as given
+  int sample_rate = 0;      // Hz
+  int channels = 0;
+  int64_t frames = 0;       // samples per channel
+  double duration_s = 0.0;  // frames / sample_rate
+  std::string format;       // container, as a file extension: "wav", "flac", "oga", "mp3", ...
+  std::string encoding;     // libsndfile's name of the sample encoding ("Signed 16 bit PCM", ...)
+};
+
+struct DecodeOptions {
+  double offset_s = 0.0;    // where to start, in seconds from the start of the file
+  double duration_s = 0.0;  // how much to decode, in seconds; 0 decodes to the end
+  int sample_rate = kModelSampleRate;  // output rate; resampled with libsoxr (high quality)
+};
+
+// Reads a file's header. Throws mulan::Error naming the file when it is missing, empty, not
+// audio, or has an absurd header.
+AudioInfo probe(const std::string& path);
+
+// Streams mono, resampled samples of one file (or of a buffer in memory) in chunks, so that
+// memory stays bounded whatever the file's length.
+class AudioReader {
+ public:
+  explicit AudioReader(const std::string& path, const DecodeOptions& options = {});
+  // A file held in memory; name is used in error messages only.
+  AudioReader(const void* data, std::size_t size, const std::string& name,
+              const DecodeOptions& options = {});
+  ~AudioReader();
+  AudioReader(AudioReader&&) noexcept;
+  AudioReader& operator=(AudioReader&&) noexcept;
+
+  const AudioInfo& info() const;
+
+  // Appends up to max_samples output samples to out and returns how many it appended; 0 means
+  // the end of the requested range. Throws mulan::Error on a decode error, a truncated file or
+  // a non-finite sample.
+  std::size_t read(std::vector<float>& out, std::size_t max_samples);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Decodes the requested range of a file at once. Throws mulan::Error when the range holds no
+// samples at all.
+std::vector<float> decode(const std::string& path, const DecodeOptions& options = {});
+std::vector<float> decode_memory(const void* data, std::size_t size, const std::string& name,
+                                 const DecodeOptions& options = {});
+
+// Sample-rate conversion with libsoxr at its high-quality setting (SOXR_HQ), streaming.
+class Resampler {
+ public:
+  Resampler(double in_rate, double out_rate);
+  ~Resampler();
+  Resampler(Resampler&&) noexcept;
+  Resampler& operator=(Resampler&&) noexcept;
+
+  // Appends the output for n more input samples to out.
+  void process(const float* in, std::size_t n, std::vector<float>& out);
+  // Appends what the filter still holds once the input has ended.
+  void flush(std::vector<float>& out);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// One-shot conversion of a whole signal.
+std::vector<float> resample(const std::vector<float>& in, double in_rate, double out_rate);
+
+}  // namespace mulan::audio

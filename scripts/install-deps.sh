@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs every Debian package mulan needs to build, test, benchmark and run the demo.
+# Idempotent: packages already present are skipped, and a second run changes nothing.
+# Runs apt-get as root, through sudo otherwise. Then makes sure OpenBLAS is the active BLAS:
+# LibTorch on Debian's reference BLAS is about 30x slower.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git
+  # LibTorch (CPU) and the BLAS it must use; Gloo headers for c10d
+  libtorch-dev libopenblas0-openmp libgloo-dev
+  # audio: decode every format libsndfile reads, resample, synthesise
+  libsndfile1-dev libsoxr-dev libfluidsynth-dev fluid-soundfont-gm
+  # text, config, CLI, server, index, shards
+  libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsqlite3-dev
+  libfaiss-dev libarchive-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # independent references for the tests (run as /usr/bin/python3)
+  python3 python3-numpy python3-torch python3-torchaudio python3-torchvision python3-sklearn
+  sox
+  # fuzzing (libFuzzer ships with clang's runtime)
+  clang libclang-rt-14-dev
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# Node.js runs the Hugging Face tokenizers reference; any Node >= 18 with npm will do.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -qq
+  as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all ${#packages[@]} packages present"
+fi
+
+# OpenBLAS must back libblas.so.3 and liblapack.so.3, or every matmul in LibTorch crawls.
+arch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+for lib in libblas.so.3 liblapack.so.3; do
+  want=/usr/lib/$arch/openblas-openmp/$lib
+  link=$(update-alternatives --query "$lib-$arch" 2>/dev/null | awk '/^Value:/ {print $2}')
+  if [ "$link" != "$want" ]; then
+    if [ -e "$want" ]; then
+      echo "install-deps: $lib was ${link:-unset}; switching it to OpenBLAS ($want)"
+      as_root update-alternatives --set "$lib-$arch" "$want"
+    else
+      echo "install-deps: WARNING: $want is missing; LibTorch will run on a slow BLAS" >&2
+    fi
+  fi
+done
+echo "install-deps: active BLAS: $(readlink -f /usr/lib/$arch/libblas.so.3)"

@@ -1,0 +1,12 @@
+// Each subcommand registers itself on the top-level app; its callback does the work and
+// throws mulan::Error (exit 1) or mulan::UsageError (exit 2) on failure.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace mulan::cli {
+
+void register_info(CLI::App& app);
+void register_mel(CLI::App& app);
+
+}  // namespace mulan::cli

@@ -1,0 +1,38 @@
+// mulan: the command-line tool. Errors end here: one line on stderr, exit 1 for a failure,
+// 2 for wrong usage.
+#include <iostream>
+
+#include "commands.h"
+#include "mulan/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mulan: a joint embedding of music audio and natural language (MuLan)"};
+  app.set_version_flag("--version", std::string("mulan ") + MULAN_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  mulan::cli::register_info(app);
+  mulan::cli::register_mel(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "mulan: usage error: " << e.what() << " (see 'mulan --help')\n";
+    return 2;
+  } catch (const mulan::UsageError& e) {
+    std::cerr << "mulan: usage error: " << e.what() << "\n";
+    return 2;
+  } catch (const mulan::Error& e) {
+    std::cerr << "mulan: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "mulan: internal error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
