@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The main job, as far as it exists: until the synthetic corpus and training land (issues on
+# the corpus and on training), it renders a short piece of music with sox, then runs the audio
+# path end to end: header, decode + resample, both front ends. Output goes to demo-out/.
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+mulan=$root/$build/bin/mulan
+out=$root/demo-out
+mkdir -p "$out"
+
+echo "== rendering a 20 s stereo chord progression at 44.1 kHz (sox)"
+piece=$out/chords.flac
+parts=()
+for chord in "C4 E4 G4" "A3 C4 E4" "F3 A3 C4" "G3 B3 D4"; do
+  set -- $chord
+  part=$out/part-${#parts[@]}.wav
+  sox -q -n -r 44100 -c 2 "$part" synth 5 pluck "$1" pluck "$2" pluck "$3" fade 0 5 0.5 gain -6
+  parts+=("$part")
+done
+sox -q "${parts[@]}" "$piece"
+rm -f "${parts[@]}"
+
+echo "== mulan info"
+"$mulan" info "$piece"
+
+for fe in resnet ast; do
+  echo "== mulan mel --frontend $fe"
+  "$mulan" mel "$piece" --frontend "$fe" --out "$out/chords.$fe.npy"
+done
+echo "== mulan mel --frontend resnet --offset 5 --duration 10 (decodes only that part)"
+"$mulan" mel "$piece" --frontend resnet --offset 5 --duration 10 --out "$out/chords.part.npy"
+
+/usr/bin/python3 - "$out" <<'PY'
+import sys, numpy as np
+out = sys.argv[1]
+for name in ("chords.resnet", "chords.ast", "chords.part"):
+    m = np.load(f"{out}/{name}.npy")
+    print(f"{name}.npy: shape {m.shape}, min {m.min():.2f}, mean {m.mean():.2f}, max {m.max():.2f}")
+PY
+echo "demo: done; files in $out"
