@@ -28,6 +28,7 @@ test-unit: build
 bench: build
 	$(BUILD_DIR)/bench/bench_frontend
 	$(BUILD_DIR)/bench/bench_decode
+	$(BUILD_DIR)/bench/bench_text
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)

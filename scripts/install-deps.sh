@@ -63,3 +63,13 @@ for lib in libblas.so.3 liblapack.so.3; do
   fi
 done
 echo "install-deps: active BLAS: $(readlink -f /usr/lib/$arch/libblas.so.3)"
+
+# Hugging Face tokenizers (npm, pinned in tests/node/package-lock.json), the reference of the
+# tokenizer tests; a prebuilt native module, so nothing is compiled.
+root=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$root/tests/node/node_modules/tokenizers" ]; then
+  echo "install-deps: npm ci in tests/node (Hugging Face tokenizers)"
+  (cd "$root/tests/node" && npm ci --no-audit --no-fund --loglevel=error)
+else
+  echo "install-deps: tests/node/node_modules/tokenizers present"
+fi

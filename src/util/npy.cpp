@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "mulan/error.h"
+#include "util/atomic_file.h"
 
 namespace mulan {
 namespace {
@@ -47,30 +48,16 @@ void write_npy(const std::string& path, const at::Tensor& tensor) {
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
 
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(file_error(path, "cannot open for writing"));
-    out.write(kMagic, 6);
-    const char version[2] = {1, 0};
-    out.write(version, 2);
-    const uint16_t len = static_cast<uint16_t>(header.size());
-    const char len_le[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    out.write(len_le, 2);
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    out.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.nbytes()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(file_error(path, "write failed (disk full?)"));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw Error(file_error(path, "cannot rename into place: " + ec.message()));
-  }
+  AtomicWriter out(path);
+  out.write(kMagic, 6);
+  const char version[2] = {1, 0};
+  out.write(version, 2);
+  const uint16_t len = static_cast<uint16_t>(header.size());
+  const char len_le[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
+  out.write(len_le, 2);
+  out.write(header.data(), header.size());
+  out.write(t.data_ptr(), t.nbytes());
+  out.commit();
 }
 
 at::Tensor read_npy(const std::string& path) {

@@ -8,5 +8,9 @@ namespace mulan::cli {
 
 void register_info(CLI::App& app);
 void register_mel(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_init(CLI::App& app);
+void register_import(CLI::App& app);
+void register_embed_text(CLI::App& app);
 
 }  // namespace mulan::cli

@@ -12,6 +12,10 @@ int main(int argc, char** argv) {
   app.fallthrough();
   mulan::cli::register_info(app);
   mulan::cli::register_mel(app);
+  mulan::cli::register_tokenize(app);
+  mulan::cli::register_init(app);
+  mulan::cli::register_import(app);
+  mulan::cli::register_embed_text(app);
 
   try {
     app.parse(argc, argv);

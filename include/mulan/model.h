@@ -1,0 +1,73 @@
+// A MuLan model: its config and its towers, loaded from or saved to a model directory
+// (docs/model-format.md: config.json, model.safetensors, vocab.txt).
+//
+//   mulan::Model m = mulan::Model::load("my-model");        // validates config and tensors
+//   at::Tensor e = m.embed_tokens(ids, mask);               // [B, L] -> [B, 128], unit length
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mulan/config.h"
+#include "mulan/safetensors.h"
+
+namespace torch::nn {
+class Module;
+}
+namespace mulan::text {
+class Tokenizer;
+}
+
+namespace mulan {
+
+class Model {
+ public:
+  // A randomly initialised model (Hugging Face's BERT initialisation), the same for a seed.
+  static Model init(const MulanConfig& config, uint64_t seed, c10::Device device = c10::Device("cpu"));
+  // Reads DIR/config.json and DIR/model.safetensors. Refuses, naming the file and the tensor,
+  // a config that does not fit the tensors, missing, extra or misshapen tensors, and a
+  // vocab.txt whose length differs from text.vocab_size.
+  static Model load(const std::string& dir, c10::Device device = c10::Device("cpu"));
+
+  // Writes DIR/config.json, DIR/model.safetensors and DIR/vocab.txt (copied from vocab_path),
+  // each file atomically. Creates DIR.
+  void save(const std::string& dir, const std::string& vocab_path) const;
+
+  const MulanConfig& config() const;
+  c10::Device device() const;
+  bool has_text() const;
+
+  // ids, mask: [B, L] int64 token ids and attention mask -> [B, embed_dim] float32, unit rows.
+  // Inference: no autograd, eval mode.
+  at::Tensor embed_tokens(const at::Tensor& ids, const at::Tensor& mask) const;
+
+  // Every tensor under its docs/model-format.md name (CPU copies).
+  TensorMap state() const;
+  // Replaces the tensors; refuses missing, extra or misshapen ones, naming each (where = file).
+  void load_state(const TensorMap& tensors, const std::string& where);
+
+  torch::nn::Module& module();  // the whole model, for training
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+// The tokenizer of a model directory: DIR/vocab.txt, truncating to the config's
+// text.max_length.
+text::Tokenizer load_tokenizer(const std::string& dir, const Model& model);
+
+// texts -> [N, embed_dim] float32 on the CPU, in input order, batch_size texts per forward
+// pass (each batch padded to its longest member only).
+at::Tensor embed_texts(const Model& model, const text::Tokenizer& tokenizer,
+                       const std::vector<std::string>& texts, int64_t batch_size = 32);
+
+// Lines of a vocab.txt (for checking it against text.vocab_size).
+int64_t count_vocab_lines(const std::string& path);
+
+}  // namespace mulan

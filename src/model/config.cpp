@@ -1,0 +1,174 @@
+#include "mulan/config.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "mulan/error.h"
+#include "util/atomic_file.h"
+
+namespace mulan {
+
+BertConfig BertConfig::base() { return BertConfig{}; }
+
+BertConfig BertConfig::tiny() {
+  BertConfig c;
+  c.hidden_size = 128;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.intermediate_size = 512;
+  c.max_position_embeddings = 128;
+  c.max_length = 128;
+  return c;
+}
+
+void BertConfig::validate(const std::string& where) const {
+  auto bad = [&](const std::string& field, const std::string& why) {
+    throw Error(where + ": field 'text." + field + "' " + why);
+  };
+  if (arch != "bert") bad("arch", "must be \"bert\", got \"" + arch + "\"");
+  if (vocab_size < 5) bad("vocab_size", "must be >= 5 (the special tokens)");
+  if (hidden_size < 1) bad("hidden_size", "must be > 0");
+  if (num_hidden_layers < 0) bad("num_hidden_layers", "must be >= 0");
+  if (num_attention_heads < 1 || hidden_size % num_attention_heads != 0) {
+    bad("num_attention_heads", "must be > 0 and divide hidden_size (" + std::to_string(hidden_size) + ")");
+  }
+  if (intermediate_size < 1) bad("intermediate_size", "must be > 0");
+  if (max_position_embeddings < 2) bad("max_position_embeddings", "must be >= 2");
+  if (type_vocab_size < 1) bad("type_vocab_size", "must be >= 1");
+  if (!(layer_norm_eps > 0)) bad("layer_norm_eps", "must be > 0");
+  if (!(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1)) bad("hidden_dropout_prob", "must be in [0, 1)");
+  if (!(attention_probs_dropout_prob >= 0 && attention_probs_dropout_prob < 1)) {
+    bad("attention_probs_dropout_prob", "must be in [0, 1)");
+  }
+  if (max_length < 2 || max_length > max_position_embeddings) {
+    bad("max_length", "must be in 2..max_position_embeddings (" + std::to_string(max_position_embeddings) + ")");
+  }
+}
+
+void MulanConfig::validate(const std::string& where) const {
+  if (format_version != 1) throw Error(where + ": field 'format_version' must be 1");
+  if (embed_dim < 1) throw Error(where + ": field 'embed_dim' must be > 0");
+  if (!(tau_init > 0 && tau_init <= 1)) throw Error(where + ": field 'tau_init' must be in (0, 1]");
+  if (!text) throw Error(where + ": no tower: a model needs a 'text' (or 'audio') section");
+  text->validate(where);
+}
+
+void to_json(nlohmann::json& j, const BertConfig& c) {
+  j = {{"arch", c.arch},
+       {"vocab_size", c.vocab_size},
+       {"hidden_size", c.hidden_size},
+       {"num_hidden_layers", c.num_hidden_layers},
+       {"num_attention_heads", c.num_attention_heads},
+       {"intermediate_size", c.intermediate_size},
+       {"max_position_embeddings", c.max_position_embeddings},
+       {"type_vocab_size", c.type_vocab_size},
+       {"layer_norm_eps", c.layer_norm_eps},
+       {"hidden_dropout_prob", c.hidden_dropout_prob},
+       {"attention_probs_dropout_prob", c.attention_probs_dropout_prob},
+       {"max_length", c.max_length}};
+}
+
+void to_json(nlohmann::json& j, const MulanConfig& c) {
+  j = {{"format", "mulan"}, {"format_version", c.format_version}, {"embed_dim", c.embed_dim}, {"tau_init", c.tau_init}};
+  if (c.text) j["text"] = *c.text;
+}
+
+namespace {
+
+// Reads the listed fields of one JSON object: required ones must be present, no key may be
+// unknown, and each must have the field's type.
+class FieldReader {
+ public:
+  FieldReader(const nlohmann::json& j, std::string where, std::string prefix)
+      : j_(j), where_(std::move(where)), prefix_(std::move(prefix)) {
+    if (!j_.is_object()) throw Error(where_ + ": '" + prefix_ + "' must be a JSON object");
+  }
+  template <typename T>
+  void get(const char* key, T& field, bool required) {
+    known_.insert(key);
+    if (!j_.contains(key)) {
+      if (required) throw Error(where_ + ": missing field '" + prefix_ + key + "'");
+      return;
+    }
+    try {
+      field = j_.at(key).get<T>();
+    } catch (const nlohmann::json::exception&) {
+      throw Error(where_ + ": field '" + prefix_ + key + "' has the wrong type (" + j_.at(key).dump() + ")");
+    }
+  }
+  void refuse_unknown() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      if (!known_.count(it.key())) throw Error(where_ + ": unknown field '" + prefix_ + it.key() + "'");
+    }
+  }
+
+ private:
+  const nlohmann::json& j_;
+  std::string where_, prefix_;
+  std::set<std::string> known_;
+};
+
+BertConfig parse_bert(const nlohmann::json& j, const std::string& where) {
+  BertConfig c;
+  FieldReader r(j, where, "text.");
+  r.get("arch", c.arch, true);
+  r.get("vocab_size", c.vocab_size, true);
+  r.get("hidden_size", c.hidden_size, true);
+  r.get("num_hidden_layers", c.num_hidden_layers, true);
+  r.get("num_attention_heads", c.num_attention_heads, true);
+  r.get("intermediate_size", c.intermediate_size, true);
+  r.get("max_position_embeddings", c.max_position_embeddings, true);
+  r.get("type_vocab_size", c.type_vocab_size, true);
+  r.get("layer_norm_eps", c.layer_norm_eps, true);
+  r.get("max_length", c.max_length, true);
+  r.get("hidden_dropout_prob", c.hidden_dropout_prob, false);
+  r.get("attention_probs_dropout_prob", c.attention_probs_dropout_prob, false);
+  r.refuse_unknown();
+  return c;
+}
+
+}  // namespace
+
+MulanConfig parse_config(const std::string& json_text, const std::string& where) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json_text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(where + ": not valid JSON (" + e.what() + ")");
+  }
+  MulanConfig c;
+  FieldReader r(j, where, "");
+  std::string format;
+  r.get("format", format, true);
+  if (format != "mulan") throw Error(where + ": field 'format' must be \"mulan\", got \"" + format + "\"");
+  r.get("format_version", c.format_version, true);
+  r.get("embed_dim", c.embed_dim, true);
+  r.get("tau_init", c.tau_init, false);
+  nlohmann::json text, audio;
+  r.get("text", text, false);
+  r.get("audio", audio, false);
+  r.refuse_unknown();
+  if (!audio.is_null()) {
+    throw Error(where + ": this build of mulan has no audio towers yet; it reads text-only model directories");
+  }
+  if (!text.is_null()) c.text = parse_bert(text, where);
+  c.validate(where);
+  return c;
+}
+
+MulanConfig load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(file_error(path, "cannot open"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), "'" + path + "'");
+}
+
+void save_config(const std::string& path, const MulanConfig& config) {
+  config.validate("'" + path + "'");
+  write_file_atomic(path, nlohmann::json(config).dump(2) + "\n");
+}
+
+}  // namespace mulan

@@ -1,0 +1,31 @@
+// Bringing a Hugging Face BERT folder (config.json, model.safetensors, vocab.txt) into the text
+// tower of a model directory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mulan/config.h"
+#include "mulan/safetensors.h"
+
+namespace mulan::model {
+
+struct ImportReport {
+  std::vector<std::string> dropped;  // tensors left out on purpose (pooler, MLM heads, ...)
+  bool projection_kept = false;      // text.proj came from the existing model directory
+};
+
+// Reads a Hugging Face BertConfig config.json into our BertConfig; errors name the field.
+BertConfig read_hf_bert_config(const std::string& path);
+
+// Renames Hugging Face BERT tensors to ours (text.bert.*): strips a "bert." prefix, maps the
+// old LayerNorm gamma/beta names to weight/bias, drops the pooler, the pre-training heads
+// (cls.*) and position_ids. Any other tensor is refused by name unless drop_extra.
+TensorMap rename_hf_bert(const TensorMap& hf, bool drop_extra, std::vector<std::string>& dropped,
+                         const std::string& where);
+
+// The whole import: HF_DIR into MODEL_DIR (created, or its text tower replaced).
+ImportReport import_bert(const std::string& hf_dir, const std::string& model_dir, uint64_t seed, bool drop_extra);
+
+}  // namespace mulan::model

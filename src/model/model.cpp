@@ -1,0 +1,139 @@
+#include "mulan/model.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "model/mulan_model.h"
+#include "mulan/error.h"
+
+namespace mulan {
+namespace fs = std::filesystem;
+
+namespace model {
+MulanModelImpl::MulanModelImpl(const MulanConfig& c) {
+  if (c.text) text = register_module("text", TextTower(*c.text, c.embed_dim));
+  log_tau = register_parameter("log_tau", torch::tensor(std::log(c.tau_init), torch::kFloat32));
+}
+}  // namespace model
+
+struct Model::Impl {
+  MulanConfig config;
+  model::MulanModel net{nullptr};
+  c10::Device device{c10::kCPU};
+};
+
+namespace {
+std::string shape_str(at::IntArrayRef s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
+  return os.str() + "]";
+}
+}  // namespace
+
+Model Model::init(const MulanConfig& config, uint64_t seed, c10::Device device) {
+  config.validate("model config");
+  Model m;
+  m.impl_ = std::make_shared<Impl>();
+  m.impl_->config = config;
+  torch::manual_seed(seed);
+  m.impl_->net = model::MulanModel(config);
+  if (m.impl_->net->text) model::init_bert_weights(*m.impl_->net->text);
+  m.impl_->net->to(device);
+  m.impl_->device = device;
+  return m;
+}
+
+Model Model::load(const std::string& dir, c10::Device device) {
+  const std::string config_path = (fs::path(dir) / "config.json").string();
+  if (!fs::is_directory(dir)) throw Error(file_error(dir, "is not a model directory"));
+  Model m = init(load_config(config_path), 0, c10::Device(c10::kCPU));
+  const std::string weights = (fs::path(dir) / "model.safetensors").string();
+  m.load_state(read_safetensors(weights).tensors, "'" + weights + "'");
+  if (m.has_text()) {
+    const std::string vocab = (fs::path(dir) / "vocab.txt").string();
+    const int64_t lines = count_vocab_lines(vocab);
+    if (lines != m.config().text->vocab_size) {
+      throw Error(file_error(vocab, "has " + std::to_string(lines) + " tokens but " + config_path +
+                                        " says text.vocab_size = " + std::to_string(m.config().text->vocab_size)));
+    }
+  }
+  m.impl_->net->to(device);
+  m.impl_->device = device;
+  return m;
+}
+
+void Model::save(const std::string& dir, const std::string& vocab_path) const {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(file_error(dir, "cannot create: " + ec.message()));
+  write_safetensors((fs::path(dir) / "model.safetensors").string(), state(), {{"format", "mulan"}});
+  if (has_text()) {
+    const fs::path dst = fs::path(dir) / "vocab.txt";
+    if (!fs::exists(dst) || !fs::equivalent(vocab_path, dst)) {
+      const fs::path tmp = dst.string() + ".tmp";
+      fs::copy_file(vocab_path, tmp, fs::copy_options::overwrite_existing, ec);
+      if (!ec) fs::rename(tmp, dst, ec);
+      if (ec) throw Error(file_error(vocab_path, "cannot copy into the model directory: " + ec.message()));
+    }
+  }
+  save_config((fs::path(dir) / "config.json").string(), config());
+}
+
+const MulanConfig& Model::config() const { return impl_->config; }
+c10::Device Model::device() const { return impl_->device; }
+bool Model::has_text() const { return static_cast<bool>(impl_->net->text); }
+torch::nn::Module& Model::module() { return *impl_->net; }
+
+at::Tensor Model::embed_tokens(const at::Tensor& ids, const at::Tensor& mask) const {
+  if (!has_text()) throw Error("this model has no text tower");
+  if (ids.dim() != 2 || ids.sizes() != mask.sizes()) throw Error("embed_tokens: ids and mask must both be [B, L]");
+  if (ids.size(1) > impl_->config.text->max_position_embeddings) {
+    throw Error("embed_tokens: " + std::to_string(ids.size(1)) + " tokens exceed max_position_embeddings");
+  }
+  c10::InferenceMode guard;
+  impl_->net->text->eval();
+  return impl_->net->text->forward(ids.to(impl_->device), mask.to(impl_->device));
+}
+
+TensorMap Model::state() const {
+  TensorMap out;
+  for (const auto& item : impl_->net->named_parameters()) out.emplace(item.key(), item.value().detach().to(torch::kCPU));
+  for (const auto& item : impl_->net->named_buffers()) out.emplace(item.key(), item.value().detach().to(torch::kCPU));
+  return out;
+}
+
+void Model::load_state(const TensorMap& tensors, const std::string& where) {
+  torch::NoGradGuard no_grad;
+  std::map<std::string, at::Tensor> targets;
+  for (const auto& item : impl_->net->named_parameters()) targets.emplace(item.key(), item.value());
+  for (const auto& item : impl_->net->named_buffers()) targets.emplace(item.key(), item.value());
+  for (const auto& [name, t] : tensors) {
+    if (!targets.count(name)) throw Error(where + ": unexpected tensor '" + name + "' (the config has no place for it)");
+  }
+  for (auto& [name, target] : targets) {
+    const auto it = tensors.find(name);
+    if (it == tensors.end()) throw Error(where + ": missing tensor '" + name + "'");
+    if (it->second.sizes() != target.sizes()) {
+      throw Error(where + ": tensor '" + name + "' has shape " + shape_str(it->second.sizes()) +
+                  ", the config needs " + shape_str(target.sizes()));
+    }
+    if (!it->second.is_floating_point()) throw Error(where + ": tensor '" + name + "' is not floating point");
+    target.copy_(it->second.to(target.dtype()));
+  }
+}
+
+int64_t count_vocab_lines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(file_error(path, "cannot open the vocabulary"));
+  int64_t n = 0;
+  std::string line;
+  while (std::getline(in, line)) ++n;
+  return n;
+}
+
+}  // namespace mulan

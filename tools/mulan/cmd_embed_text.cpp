@@ -1,0 +1,57 @@
+// mulan embed-text --model DIR [--batch N] [--out OUT.npy] [TEXT ...]: 128-d text embeddings.
+#include <torch/torch.h>
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "mulan/error.h"
+#include "mulan/model.h"
+#include "mulan/npy.h"
+#include "mulan/tokenizer.h"
+
+namespace mulan::cli {
+
+namespace {
+struct EmbedTextArgs {
+  std::string model, out;
+  int64_t batch = 32;
+  std::vector<std::string> texts;
+};
+
+void run_embed_text(EmbedTextArgs a) {
+  if (a.texts.empty()) {  // one text per stdin line
+    for (std::string line; std::getline(std::cin, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      a.texts.push_back(line);
+    }
+  }
+  const Model model = Model::load(a.model);
+  const text::Tokenizer tokenizer = load_tokenizer(a.model, model);
+  const at::Tensor e = embed_texts(model, tokenizer, a.texts, a.batch);
+  if (!a.out.empty()) {
+    write_npy(a.out, e);
+    std::cerr << "embed-text: wrote " << a.out << ": [" << e.size(0) << ", " << e.size(1) << "] float32\n";
+    return;
+  }
+  const float* p = e.data_ptr<float>();
+  for (int64_t i = 0; i < e.size(0); ++i) {
+    const nlohmann::json row = {{"text", a.texts[static_cast<size_t>(i)]},
+                                {"embedding", std::vector<float>(p + i * e.size(1), p + (i + 1) * e.size(1))}};
+    std::cout << row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
+}
+}  // namespace
+
+void register_embed_text(CLI::App& app) {
+  auto* cmd = app.add_subcommand("embed-text", "Embed texts (the arguments, or one per stdin line) with a "
+                                               "model's text tower: unit-length 128-d vectors");
+  auto a = std::make_shared<EmbedTextArgs>();
+  cmd->add_option("--model", a->model, "Model directory")->required();
+  cmd->add_option("--batch", a->batch, "Texts per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--out", a->out, "Write a float32 [N, 128] .npy instead of JSON lines on stdout");
+  cmd->add_option("TEXT", a->texts, "Texts to embed; none reads stdin, one text a line");
+  cmd->callback([a] { run_embed_text(*a); });
+}
+
+}  // namespace mulan::cli
