@@ -29,6 +29,7 @@ bench: build
 	$(BUILD_DIR)/bench/bench_frontend
 	$(BUILD_DIR)/bench/bench_decode
 	$(BUILD_DIR)/bench/bench_text
+	$(BUILD_DIR)/bench/bench_tokenizer
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)

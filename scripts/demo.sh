@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, as far as it exists: until the synthetic corpus and training land (issues on
-# the corpus and on training), it renders a short piece of music with sox, then runs the audio
-# path end to end: header, decode + resample, both front ends. Output goes to demo-out/.
+# the corpus and on training), it renders a short piece of music with sox and runs the audio
+# path end to end (header, decode + resample, both front ends), then initialises a tiny model
+# and runs the text path (tokenize, embed-text). Output goes to demo-out/.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,5 +38,17 @@ out = sys.argv[1]
 for name in ("chords.resnet", "chords.ast", "chords.part"):
     m = np.load(f"{out}/{name}.npy")
     print(f"{name}.npy: shape {m.shape}, min {m.min():.2f}, mean {m.mean():.2f}, max {m.max():.2f}")
+PY
+echo "== mulan init --preset tiny (a random model: its similarities mean nothing until trained)"
+"$mulan" init --preset tiny --out "$out/model" --seed 1 --force
+echo "== mulan tokenize"
+echo "Melancholic lo-fi piano for a rainy night" | "$mulan" tokenize --vocab "$out/model/vocab.txt" --tokens
+echo "== mulan embed-text"
+printf '%s\n' "melancholic lo-fi piano for a rainy night" "fast energetic rock with drums" "calm ambient synth pads" \
+  | "$mulan" embed-text --model "$out/model" --out "$out/texts.npy"
+/usr/bin/python3 - "$out" <<'PY'
+import sys, numpy as np
+e = np.load(f"{sys.argv[1]}/texts.npy")
+print(f"texts.npy: shape {e.shape}, row norms {np.round(np.linalg.norm(e, axis=1), 4).tolist()}")
 PY
 echo "demo: done; files in $out"

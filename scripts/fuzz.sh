@@ -4,8 +4,9 @@
 #              seed files of every container we read
 #   tokenizer  the BERT tokenizer (any bytes as text), starting from a few seed texts; built
 #              from src/text/ alone (no LibTorch)
-#   scripts/fuzz.sh [SECONDS] [decode|tokenizer|all]
-# SECONDS defaults to 60; "all" (the default) splits them between the two (rounding up). FUZZ_OUT=DIR works
+#   safetensors  the safetensors header parser (any bytes as a file), from a few valid files
+#   scripts/fuzz.sh [SECONDS] [decode|tokenizer|safetensors|all]
+# SECONDS defaults to 60; "all" (the default) splits them between the three (rounding up). FUZZ_OUT=DIR works
 # elsewhere than build-fuzz/. Crashes are written to $FUZZ_OUT/crashes/ (the tokenizer's with
 # the prefix "tokenizer-"); the run fails if there is any.
 set -euo pipefail
@@ -59,16 +60,39 @@ fuzz_tokenizer() {
   run tokenizer_fuzz "$1" tokenizer- "$out/tokenizer-corpus" "$seeds"
 }
 
+fuzz_safetensors() {
+  local seeds=$out/safetensors-seeds
+  mkdir -p "$seeds" "$out/safetensors-corpus"
+  # Valid files: one tensor, several with metadata, an empty one.
+  /usr/bin/python3 - "$seeds" <<'PY'
+import json, struct, sys
+def write(name, header, data):
+    h = json.dumps(header).encode()
+    open(f"{sys.argv[1]}/{name}", "wb").write(struct.pack("<Q", len(h)) + h + data)
+write("one", {"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]}}, bytes(16))
+write("many", {"__metadata__": {"format": "mulan"},
+               "a": {"dtype": "F16", "shape": [3], "data_offsets": [0, 6]},
+               "b": {"dtype": "I64", "shape": [1], "data_offsets": [6, 14]},
+               "c": {"dtype": "BF16", "shape": [0, 4], "data_offsets": [14, 14]}}, bytes(14))
+write("empty", {}, b"")
+PY
+  "$cxx" "${flags[@]}" "${sanitize[@]}" -o "$out/safetensors_fuzz" "$root/fuzz/safetensors_fuzz.cpp" \
+    "$root/src/model/safetensors_header.cpp" "$root/src/util/error.cpp"
+  run safetensors_fuzz "$1" safetensors- "$out/safetensors-corpus" "$seeds"
+}
+
 case "$target" in
   decode) fuzz_decode "$seconds" ;;
   tokenizer) fuzz_tokenizer "$seconds" ;;
+  safetensors) fuzz_safetensors "$seconds" ;;
   all)
-    half=$(((seconds + 1) / 2))
-    fuzz_decode "$half"
-    fuzz_tokenizer "$half"
+    third=$(((seconds + 2) / 3))
+    fuzz_decode "$third"
+    fuzz_tokenizer "$third"
+    fuzz_safetensors "$third"
     ;;
   *)
-    echo "usage: scripts/fuzz.sh [SECONDS] [decode|tokenizer|all]" >&2
+    echo "usage: scripts/fuzz.sh [SECONDS] [decode|tokenizer|safetensors|all]" >&2
     exit 2
     ;;
 esac
