@@ -5,6 +5,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mulan {
 
@@ -28,16 +29,45 @@ struct BertConfig {
   void validate(const std::string& where) const;  // throws mulan::Error naming the field
 };
 
+// The audio tower: ResNet-50 (spec 1.2) or AST (spec 1.3), and its front end (spec 1.1).
+struct AudioConfig {
+  std::string arch = "resnet50";  // "resnet50" | "ast"
+  std::string frontend = "resnet";  // "resnet" | "ast": the front end of docs/mulan-spec.md 1.1
+  int n_mels = 64;                // F: 64 for resnet, 128 for ast
+  int window_frames = 1000;       // T of a model window (10 s)
+  int tagger_classes = 0;         // > 0 adds the AudioSet pre-training head (527)
+  // ResNet ("resnet50"): bottleneck blocks per stage and the first stage's width.
+  std::vector<int> resnet_layers = {3, 4, 6, 3};
+  int resnet_width = 64;          // stage widths w, 2w, 4w, 8w; outputs 4x that
+  // AST ("ast"): a ViT over patch x patch patches of the F x T window.
+  int patch = 16;
+  int fstride = 10;               // 16 as MuLan (no overlap), 10 as the public AST checkpoint
+  int tstride = 10;
+  int width = 768;
+  int layers = 12;
+  int heads = 12;
+  int mlp = 3072;
+  bool has_dist_token = true;     // DeiT's distillation token (the public AST checkpoint)
+
+  static AudioConfig base_resnet();  // ResNet-50 on 64 x 1000
+  static AudioConfig base_ast();     // ViT-Base AST on 128 x 1000, as the public checkpoint
+  static AudioConfig tiny();         // a 1-1-1-1 ResNet of width 16: minutes on 2 CPU cores
+  int pooled_dim() const;            // 2048 for ResNet-50, width for AST
+  void validate(const std::string& where) const;
+};
+
 struct MulanConfig {
   int format_version = 1;
   int embed_dim = 128;        // d, the shared embedding space
   double tau_init = 0.07;     // initial temperature; tau = exp(log_tau), kept in (0, 1]
-  std::optional<BertConfig> text;  // absent in an audio-only model directory
+  std::optional<AudioConfig> audio;  // absent in a text-only model directory
+  std::optional<BertConfig> text;    // absent in an audio-only model directory
 
   void validate(const std::string& where) const;
 };
 
 void to_json(nlohmann::json& j, const BertConfig& c);
+void to_json(nlohmann::json& j, const AudioConfig& c);
 void to_json(nlohmann::json& j, const MulanConfig& c);
 
 // Parses config.json text; errors name `where` (the file) and the field.

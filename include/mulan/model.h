@@ -41,6 +41,12 @@ class Model {
   const MulanConfig& config() const;
   c10::Device device() const;
   bool has_text() const;
+  bool has_audio() const;
+
+  // windows: [B, F, T] log-mel windows (the config's front end) -> [B, embed_dim], unit rows.
+  at::Tensor embed_windows(const at::Tensor& windows) const;
+  // windows: [B, F, T] -> [B, pooled] trunk output before the projection (2048 for ResNet-50).
+  at::Tensor pooled_audio(const at::Tensor& windows) const;
 
   // ids, mask: [B, L] int64 token ids and attention mask -> [B, embed_dim] float32, unit rows.
   // Inference: no autograd, eval mode.

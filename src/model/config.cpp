@@ -47,12 +47,55 @@ void BertConfig::validate(const std::string& where) const {
   }
 }
 
+AudioConfig AudioConfig::base_resnet() { return AudioConfig{}; }
+
+AudioConfig AudioConfig::base_ast() {
+  AudioConfig c;
+  c.arch = "ast";
+  c.frontend = "ast";
+  c.n_mels = 128;
+  return c;
+}
+
+AudioConfig AudioConfig::tiny() {
+  AudioConfig c;
+  c.resnet_layers = {1, 1, 1, 1};
+  c.resnet_width = 16;
+  return c;
+}
+
+int AudioConfig::pooled_dim() const { return arch == "ast" ? width : resnet_width * 8 * 4; }
+
+void AudioConfig::validate(const std::string& where) const {
+  auto bad = [&](const std::string& field, const std::string& why) {
+    throw Error(where + ": field 'audio." + field + "' " + why);
+  };
+  if (arch != "resnet50" && arch != "ast") bad("arch", "must be \"resnet50\" or \"ast\", got \"" + arch + "\"");
+  if (frontend != "resnet" && frontend != "ast") bad("frontend", "must be \"resnet\" or \"ast\", got \"" + frontend + "\"");
+  if (n_mels < 16 || n_mels > 1024) bad("n_mels", "must be in 16..1024");
+  if (window_frames < 16) bad("window_frames", "must be >= 16");
+  if (tagger_classes < 0) bad("tagger_classes", "must be >= 0");
+  if (arch == "resnet50") {
+    if (resnet_layers.size() != 4) bad("resnet_layers", "must list 4 stages");
+    for (int n : resnet_layers) if (n < 1) bad("resnet_layers", "must be >= 1 block per stage");
+    if (resnet_width < 1) bad("resnet_width", "must be > 0");
+  } else {
+    if (patch < 1 || patch > n_mels || patch > window_frames) bad("patch", "must fit the window");
+    if (fstride < 1) bad("fstride", "must be > 0");
+    if (tstride < 1) bad("tstride", "must be > 0");
+    if (width < 1 || heads < 1 || width % heads != 0) bad("heads", "must be > 0 and divide width");
+    if (layers < 0) bad("layers", "must be >= 0");
+    if (mlp < 1) bad("mlp", "must be > 0");
+  }
+}
+
 void MulanConfig::validate(const std::string& where) const {
   if (format_version != 1) throw Error(where + ": field 'format_version' must be 1");
   if (embed_dim < 1) throw Error(where + ": field 'embed_dim' must be > 0");
   if (!(tau_init > 0 && tau_init <= 1)) throw Error(where + ": field 'tau_init' must be in (0, 1]");
-  if (!text) throw Error(where + ": no tower: a model needs a 'text' (or 'audio') section");
-  text->validate(where);
+  if (!text && !audio) throw Error(where + ": no tower: a model needs an 'audio' or a 'text' section");
+  if (text) text->validate(where);
+  if (audio) audio->validate(where);
 }
 
 void to_json(nlohmann::json& j, const BertConfig& c) {
@@ -70,8 +113,21 @@ void to_json(nlohmann::json& j, const BertConfig& c) {
        {"max_length", c.max_length}};
 }
 
+void to_json(nlohmann::json& j, const AudioConfig& c) {
+  j = {{"arch", c.arch}, {"frontend", c.frontend}, {"n_mels", c.n_mels}, {"window_frames", c.window_frames},
+       {"tagger_classes", c.tagger_classes}};
+  if (c.arch == "resnet50") {
+    j["resnet_layers"] = c.resnet_layers;
+    j["resnet_width"] = c.resnet_width;
+  } else {
+    j.update({{"patch", c.patch}, {"fstride", c.fstride}, {"tstride", c.tstride}, {"width", c.width},
+              {"layers", c.layers}, {"heads", c.heads}, {"mlp", c.mlp}, {"has_dist_token", c.has_dist_token}});
+  }
+}
+
 void to_json(nlohmann::json& j, const MulanConfig& c) {
   j = {{"format", "mulan"}, {"format_version", c.format_version}, {"embed_dim", c.embed_dim}, {"tau_init", c.tau_init}};
+  if (c.audio) j["audio"] = *c.audio;
   if (c.text) j["text"] = *c.text;
 }
 
@@ -129,6 +185,32 @@ BertConfig parse_bert(const nlohmann::json& j, const std::string& where) {
   return c;
 }
 
+AudioConfig parse_audio(const nlohmann::json& j, const std::string& where) {
+  AudioConfig c;
+  FieldReader r(j, where, "audio.");
+  r.get("arch", c.arch, true);
+  if (c.arch == "ast") c = AudioConfig::base_ast();  // the arch sets the defaults
+  r.get("frontend", c.frontend, true);
+  r.get("n_mels", c.n_mels, true);
+  r.get("window_frames", c.window_frames, true);
+  r.get("tagger_classes", c.tagger_classes, false);
+  if (c.arch == "resnet50") {
+    r.get("resnet_layers", c.resnet_layers, true);
+    r.get("resnet_width", c.resnet_width, true);
+  } else {
+    r.get("patch", c.patch, true);
+    r.get("fstride", c.fstride, true);
+    r.get("tstride", c.tstride, true);
+    r.get("width", c.width, true);
+    r.get("layers", c.layers, true);
+    r.get("heads", c.heads, true);
+    r.get("mlp", c.mlp, true);
+    r.get("has_dist_token", c.has_dist_token, true);
+  }
+  r.refuse_unknown();
+  return c;
+}
+
 }  // namespace
 
 MulanConfig parse_config(const std::string& json_text, const std::string& where) {
@@ -150,9 +232,7 @@ MulanConfig parse_config(const std::string& json_text, const std::string& where)
   r.get("text", text, false);
   r.get("audio", audio, false);
   r.refuse_unknown();
-  if (!audio.is_null()) {
-    throw Error(where + ": this build of mulan has no audio towers yet; it reads text-only model directories");
-  }
+  if (!audio.is_null()) c.audio = parse_audio(audio, where);
   if (!text.is_null()) c.text = parse_bert(text, where);
   c.validate(where);
   return c;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "model/torch_checkpoint.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 
@@ -91,8 +92,8 @@ ImportReport import_bert(const std::string& hf_dir, const std::string& model_dir
     hf = read_safetensors(st).tensors;
     where = "'" + st + "'";
   } else if (fs::exists(bin)) {
-    throw Error(file_error(bin, "reading PyTorch pickles is not in this build yet; save the weights as "
-                                "model.safetensors (safetensors.torch.save_file) and import again"));
+    hf = read_torch_checkpoint(bin);
+    where = "'" + bin + "'";
   } else {
     throw Error(file_error(hf_dir, "holds neither model.safetensors nor pytorch_model.bin"));
   }
@@ -100,35 +101,14 @@ ImportReport import_bert(const std::string& hf_dir, const std::string& model_dir
   if (!fs::exists(vocab)) throw Error(file_error(hf_dir, "has no vocab.txt"));
 
   ImportReport report;
-  TensorMap tensors = rename_hf_bert(hf, drop_extra, report.dropped, where);
-
-  // Start from the existing model directory (keeping its projection when it still fits) or
-  // from a fresh one.
-  MulanConfig config;
-  TensorMap existing;
-  const bool have_dir = fs::exists(fs::path(model_dir) / "config.json");
-  if (have_dir) {
-    Model old = Model::load(model_dir);
-    config = old.config();
-    existing = old.state();
-  }
-  config.text = bert;
-  Model m = Model::init(config, seed);
-  TensorMap state = m.state();  // fresh projection and temperature
-  for (auto& [name, t] : tensors) state[name] = t;
-  const auto proj = existing.find("text.proj.weight");
-  if (proj != existing.end() && proj->second.sizes() == state["text.proj.weight"].sizes()) {
-    state["text.proj.weight"] = proj->second;
-    state["text.proj.bias"] = existing.at("text.proj.bias");
-    report.projection_kept = true;
-  }
-  if (existing.count("log_tau")) state["log_tau"] = existing.at("log_tau");
-  // Every text.bert tensor must have come from the import: none may keep its random value.
-  for (const auto& [name, t] : m.state()) {
-    if (name.rfind("text.bert.", 0) == 0 && !tensors.count(name)) throw Error(where + ": missing tensor '" + name.substr(5) + "'");
-  }
-  m.load_state(state, where);
-  m.save(model_dir, vocab);
+  TowerImport t;
+  t.trunk_prefix = "text.bert.";
+  t.proj_prefix = "text.proj.";
+  t.set_config = [&](MulanConfig& c) { c.text = bert; };
+  t.tensors = rename_hf_bert(hf, drop_extra, report.dropped, where);
+  t.vocab_path = vocab;
+  t.where = where;
+  install_tower(t, model_dir, seed, report);
   return report;
 }
 

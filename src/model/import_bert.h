@@ -6,15 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "model/import_common.h"
 #include "mulan/config.h"
 #include "mulan/safetensors.h"
 
 namespace mulan::model {
-
-struct ImportReport {
-  std::vector<std::string> dropped;  // tensors left out on purpose (pooler, MLM heads, ...)
-  bool projection_kept = false;      // text.proj came from the existing model directory
-};
 
 // Reads a Hugging Face BertConfig config.json into our BertConfig; errors name the field.
 BertConfig read_hf_bert_config(const std::string& path);

@@ -15,6 +15,7 @@ namespace fs = std::filesystem;
 
 namespace model {
 MulanModelImpl::MulanModelImpl(const MulanConfig& c) {
+  if (c.audio) audio = register_module("audio", AudioTower(*c.audio, c.embed_dim));
   if (c.text) text = register_module("text", TextTower(*c.text, c.embed_dim));
   log_tau = register_parameter("log_tau", torch::tensor(std::log(c.tau_init), torch::kFloat32));
 }
@@ -42,6 +43,7 @@ Model Model::init(const MulanConfig& config, uint64_t seed, c10::Device device) 
   m.impl_->config = config;
   torch::manual_seed(seed);
   m.impl_->net = model::MulanModel(config);
+  if (m.impl_->net->audio) model::init_audio_weights(*m.impl_->net->audio);
   if (m.impl_->net->text) model::init_bert_weights(*m.impl_->net->text);
   m.impl_->net->to(device);
   m.impl_->device = device;
@@ -87,6 +89,21 @@ void Model::save(const std::string& dir, const std::string& vocab_path) const {
 const MulanConfig& Model::config() const { return impl_->config; }
 c10::Device Model::device() const { return impl_->device; }
 bool Model::has_text() const { return static_cast<bool>(impl_->net->text); }
+bool Model::has_audio() const { return static_cast<bool>(impl_->net->audio); }
+
+at::Tensor Model::embed_windows(const at::Tensor& windows) const {
+  if (!has_audio()) throw Error("this model has no audio tower");
+  c10::InferenceMode guard;
+  impl_->net->audio->eval();
+  return impl_->net->audio->forward(windows.to(impl_->device, torch::kFloat32));
+}
+
+at::Tensor Model::pooled_audio(const at::Tensor& windows) const {
+  if (!has_audio()) throw Error("this model has no audio tower");
+  c10::InferenceMode guard;
+  impl_->net->audio->eval();
+  return impl_->net->audio->pooled(windows.to(impl_->device, torch::kFloat32));
+}
 torch::nn::Module& Model::module() { return *impl_->net; }
 
 at::Tensor Model::embed_tokens(const at::Tensor& ids, const at::Tensor& mask) const {
@@ -117,12 +134,17 @@ void Model::load_state(const TensorMap& tensors, const std::string& where) {
   }
   for (auto& [name, target] : targets) {
     const auto it = tensors.find(name);
+    const bool optional = name.size() > 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
+    if (it == tensors.end() && optional) continue;  // optional on import (docs/model-format.md)
     if (it == tensors.end()) throw Error(where + ": missing tensor '" + name + "'");
     if (it->second.sizes() != target.sizes()) {
       throw Error(where + ": tensor '" + name + "' has shape " + shape_str(it->second.sizes()) +
                   ", the config needs " + shape_str(target.sizes()));
     }
-    if (!it->second.is_floating_point()) throw Error(where + ": tensor '" + name + "' is not floating point");
+    if (it->second.is_floating_point() != target.is_floating_point()) {
+      throw Error(where + ": tensor '" + name + "' has dtype " + c10::toString(it->second.scalar_type()) + ", expected " +
+                  c10::toString(target.scalar_type()));
+    }
     target.copy_(it->second.to(target.dtype()));
   }
 }

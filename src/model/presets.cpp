@@ -49,9 +49,11 @@ std::vector<std::string> preset_names() { return {"tiny", "base-resnet", "base-a
 MulanConfig preset(const std::string& name) {
   MulanConfig c;
   if (name == "tiny") {
+    c.audio = AudioConfig::tiny();
     c.text = BertConfig::tiny();
     c.text->vocab_size = static_cast<int>(default_vocab(0).size());
   } else if (name == "base-resnet" || name == "base-ast") {
+    c.audio = name == "base-ast" ? AudioConfig::base_ast() : AudioConfig::base_resnet();
     c.text = BertConfig::base();
   } else {
     throw UsageError("unknown preset '" + name + "' (expected tiny, base-resnet or base-ast)");

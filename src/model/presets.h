@@ -8,9 +8,10 @@
 
 namespace mulan::model {
 
-// "tiny", "base-resnet", "base-ast". The presets hold the towers this build has: the text
-// tower for now (base = bert-base-uncased sizes, tiny = 2 layers of width 128); the audio
-// towers join them with issue 4. Throws mulan::UsageError for an unknown name.
+// "tiny", "base-resnet", "base-ast": both towers. Base: ResNet-50 on 64 x 1000 or ViT-Base AST
+// on 128 x 1000 (the public checkpoint's layout), and bert-base-uncased. Tiny: a 1-1-1-1
+// ResNet of width 16 and a 2-layer BERT of width 128. Throws mulan::UsageError for an
+// unknown name.
 MulanConfig preset(const std::string& name);
 std::vector<std::string> preset_names();
 

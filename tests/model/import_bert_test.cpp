@@ -90,7 +90,7 @@ TEST(ImportBert, RefusesMissingExtraAndMisshapenTensorsByName) {
   TensorMap missing = t;
   missing.erase("bert.encoder.layer.1.attention.self.value.bias");
   write_safetensors(st, missing);
-  expect_import_error(hf.dir, tmp.file("m1"), "missing tensor 'bert.encoder.layer.1.attention.self.value.bias'");
+  expect_import_error(hf.dir, tmp.file("m1"), "missing tensor for 'text.bert.encoder.layer.1.attention.self.value.bias'");
 
   TensorMap extra = t;
   extra["decoder.weight"] = torch::zeros({2});

@@ -35,7 +35,7 @@ void run_init(const InitArgs& a) {
   int64_t params = 0;
   for (const auto& [name, t] : m.state()) params += t.numel();
   std::cerr << "init: wrote " << a.out << " (preset " << a.preset << ", seed " << a.seed << ", "
-            << params << " parameters, text tower only: the audio towers arrive with issue 4)\n";
+            << params << " parameters)\n";
 }
 }  // namespace
 
@@ -44,8 +44,8 @@ void register_init(CLI::App& app) {
                                          "model.safetensors, vocab.txt) of a preset size");
   auto a = std::make_shared<InitArgs>();
   cmd->add_option("--preset", a->preset,
-                  "tiny (2-layer width-128 BERT, trains on 2 CPU cores), base-resnet or base-ast (the paper's "
-                  "sizes: bert-base-uncased); presets hold the towers this build has (text)")
+                  "tiny (a small ResNet and a 2-layer width-128 BERT: trains on 2 CPU cores), base-resnet or "
+                  "base-ast (the paper's sizes: ResNet-50 or ViT-Base AST, and bert-base-uncased)")
       ->required()
       ->check(CLI::IsMember(model::preset_names()));
   cmd->add_option("--out", a->out, "Model directory to create")->required();

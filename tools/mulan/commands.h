@@ -12,5 +12,6 @@ void register_tokenize(CLI::App& app);
 void register_init(CLI::App& app);
 void register_import(CLI::App& app);
 void register_embed_text(CLI::App& app);
+void register_embed_audio(CLI::App& app);
 
 }  // namespace mulan::cli

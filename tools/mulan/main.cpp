@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   mulan::cli::register_init(app);
   mulan::cli::register_import(app);
   mulan::cli::register_embed_text(app);
+  mulan::cli::register_embed_audio(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,234 @@
+#include "mulan/audio_embed.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <variant>
+
+#include "mulan/audio.h"
+#include "mulan/error.h"
+#include "mulan/frontend.h"
+#include "mulan/windows.h"
+
+namespace mulan {
+namespace {
+
+struct WindowItem {
+  size_t file;
+  int64_t index;
+  at::Tensor window;  // [F, W]
+};
+struct FileDone {
+  size_t file;
+  std::vector<double> starts_s;  // one per window
+  std::string error;
+};
+using Item = std::variant<WindowItem, FileDone>;
+
+// A bounded queue between the decoding threads and the model.
+class Queue {
+ public:
+  explicit Queue(size_t capacity) : capacity_(capacity) {}
+  // False when the queue was cancelled.
+  bool push(Item item) {
+    std::unique_lock lock(mutex_);
+    not_full_.wait(lock, [&] { return items_.size() < capacity_ || cancelled_; });
+    if (cancelled_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+  // Waits up to `wait` for an item.
+  std::optional<Item> pop(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mutex_);
+    if (!not_empty_.wait_for(lock, wait, [&] { return !items_.empty(); })) return std::nullopt;
+    Item item = std::move(items_.front());
+    items_.pop_front();
+    not_full_.notify_one();
+    return item;
+  }
+  void cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    not_full_.notify_all();
+  }
+
+ private:
+  size_t capacity_;
+  std::deque<Item> items_;
+  bool cancelled_ = false;
+  std::mutex mutex_;
+  std::condition_variable not_full_, not_empty_;
+};
+
+// Streams the windows of one recording by the spec 1.1 policy, keeping only about one window
+// of samples in memory: a window of W frames starting at frame s is the front end of the
+// samples [s * hop, s * hop + (W - 1) * hop + frame_length), since every frame depends on its
+// own samples only. emit(index, start_frame, window [F, W]) returns false to stop.
+std::vector<int64_t> stream_windows(const std::string& path, const audio::Frontend& fe, int64_t W,
+                                    const std::function<bool(int64_t, at::Tensor)>& emit) {
+  const auto& fc = fe.config();
+  const int64_t hop = fc.hop_length, frame = fc.frame_length();
+  const int64_t span = (W - 1) * hop + frame;  // samples of one full window
+  const int64_t keep = span + hop;              // enough for the end-aligned last window
+  const float pad = fe.silence_value();
+  audio::DecodeOptions opts;
+  opts.sample_rate = fc.sample_rate;
+  audio::AudioReader reader(path, opts);
+
+  std::vector<float> buf;  // samples [buf_start, buf_start + buf.size())
+  int64_t buf_start = 0, total = 0, next_frame = 0;
+  std::vector<int64_t> starts;
+  auto window_at = [&](int64_t start_frame, int64_t n_samples) {
+    const int64_t offset = start_frame * hop - buf_start;
+    const at::Tensor samples = torch::from_blob(buf.data() + offset, {n_samples}, torch::kFloat32);
+    return audio::cut_windows(fe(samples), {0}, W, pad)[0];
+  };
+  for (;;) {
+    const size_t got = reader.read(buf, 1 << 16);
+    total += static_cast<int64_t>(got);
+    while (next_frame * hop + span <= buf_start + static_cast<int64_t>(buf.size())) {
+      if (!emit(static_cast<int64_t>(starts.size()), window_at(next_frame, span))) return starts;
+      starts.push_back(next_frame);
+      next_frame += W;
+    }
+    const int64_t drop = std::min(next_frame * hop, total - keep) - buf_start;
+    if (drop > 0) {
+      buf.erase(buf.begin(), buf.begin() + drop);
+      buf_start += drop;
+    }
+    if (got == 0) break;
+  }
+  if (total == 0) throw Error(file_error(path, "has no audio samples (zero length)"));
+  if (!starts.empty()) {
+    const int64_t n = fe.num_frames(total);
+    if (next_frame < n) {  // the last window, aligned to the end
+      if (!emit(static_cast<int64_t>(starts.size()), window_at(n - W, span))) return starts;
+      starts.push_back(n - W);
+    }
+    return starts;
+  }
+  // Shorter than one window (nothing was dropped): one window, padded with silence; shorter
+  // than one frame: padded with digital silence up to one frame first.
+  if (total < frame) buf.resize(static_cast<size_t>(frame), 0.0f);
+  emit(0, window_at(0, static_cast<int64_t>(buf.size())));
+  return {0};
+}
+
+struct FileState {
+  std::map<int64_t, at::Tensor> rows;  // window index -> [d]
+  std::optional<FileDone> done;
+};
+
+}  // namespace
+
+AudioEmbedder::AudioEmbedder(const Model& model, AudioEmbedOptions options) : model_(model), options_(options) {
+  if (!model.has_audio()) throw Error("this model has no audio tower");
+  if (options_.batch_windows < 1) throw UsageError("batch must be >= 1 window");
+  if (options_.decode_threads < 1) throw UsageError("decode threads must be >= 1");
+}
+
+void AudioEmbedder::run(const std::vector<std::string>& files,
+                        const std::function<void(AudioEmbedding&&)>& on_result) const {
+  const AudioConfig& ac = *model_.config().audio;
+  const audio::Frontend fe(audio::frontend_kind_from_string(ac.frontend) == audio::FrontendKind::kAst
+                               ? audio::FrontendConfig::ast()
+                               : audio::FrontendConfig::resnet());
+  if (fe.config().n_mels != ac.n_mels) {
+    throw Error("model config: audio.n_mels = " + std::to_string(ac.n_mels) + " does not match the " + ac.frontend +
+                " front end's " + std::to_string(fe.config().n_mels));
+  }
+  const int64_t W = ac.window_frames, B = options_.batch_windows;
+  const double frame_s = double(fe.config().hop_length) / fe.config().sample_rate;
+
+  Queue queue(static_cast<size_t>(2 * B + 2));
+  std::atomic<size_t> next_file{0};
+  std::atomic<int> running{options_.decode_threads};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < options_.decode_threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t f; (f = next_file++) < files.size();) {
+        FileDone done{f, {}, {}};
+        try {
+          const auto starts = stream_windows(files[f], fe, W, [&](int64_t i, at::Tensor w) {
+            return queue.push(WindowItem{f, i, std::move(w)});
+          });
+          for (int64_t s : starts) done.starts_s.push_back(double(s) * frame_s);
+        } catch (const std::exception& e) {
+          done.error = e.what();
+        }
+        if (!queue.push(std::move(done))) break;
+      }
+      --running;
+    });
+  }
+  struct Joiner {  // stops and joins the workers however run() ends
+    Queue& q;
+    std::vector<std::thread>& ws;
+    ~Joiner() {
+      q.cancel();
+      for (auto& w : ws) w.join();
+    }
+  } joiner{queue, workers};
+
+  std::map<size_t, FileState> state;
+  std::vector<WindowItem> batch;
+  size_t next_emit = 0;
+  auto run_batch = [&] {
+    std::vector<at::Tensor> ws;
+    for (const auto& w : batch) ws.push_back(w.window);
+    const at::Tensor e = model_.embed_windows(torch::stack(ws)).to(torch::kCPU);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].file >= next_emit) state[batch[i].file].rows[batch[i].index] = e[static_cast<int64_t>(i)];
+    }
+    batch.clear();
+  };
+  auto emit_ready = [&] {
+    for (auto it = state.find(next_emit); it != state.end() && it->second.done; it = state.find(next_emit)) {
+      FileState& s = it->second;
+      if (s.done->error.empty() && s.rows.size() < s.done->starts_s.size()) return;  // windows still in flight
+      AudioEmbedding out;
+      out.path = files[next_emit];
+      out.error = s.done->error;
+      if (out.error.empty()) {
+        std::vector<at::Tensor> rows;
+        for (auto& [i, r] : s.rows) rows.push_back(r);
+        const at::Tensor all = torch::stack(rows);
+        out.embedding = torch::nn::functional::normalize(all.mean(0), torch::nn::functional::NormalizeFuncOptions().dim(0));
+        if (options_.keep_windows) {
+          out.windows = all;
+          out.starts_s = s.done->starts_s;
+        }
+      }
+      state.erase(it);
+      ++next_emit;
+      on_result(std::move(out));
+    }
+  };
+  while (next_emit < files.size()) {
+    std::optional<Item> item = queue.pop(std::chrono::milliseconds(20));
+    if (!item) {
+      if (!batch.empty()) run_batch();  // the decoders are behind: do not wait for a full batch
+      emit_ready();
+      continue;
+    }
+    if (auto* w = std::get_if<WindowItem>(&*item)) {
+      batch.push_back(std::move(*w));
+      if (static_cast<int64_t>(batch.size()) == B) run_batch();
+    } else {
+      auto& d = std::get<FileDone>(*item);
+      if (!d.error.empty()) state[d.file].rows.clear();
+      state[d.file].done = std::move(d);
+      if (!batch.empty() && running == 0) run_batch();
+    }
+    emit_ready();
+  }
+}
+
+}  // namespace mulan

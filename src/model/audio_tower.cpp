@@ -1,0 +1,68 @@
+#include "model/audio_tower.h"
+
+#include <torch/torch.h>
+
+#include "mulan/error.h"
+
+namespace mulan::model {
+namespace nn = torch::nn;
+
+AudioTowerImpl::AudioTowerImpl(const AudioConfig& c, int embed_dim) : config(c) {
+  if (c.arch == "resnet50") {
+    resnet = register_module("resnet", ResNet(c.resnet_layers, c.resnet_width));
+  } else {
+    ast = register_module("ast", Ast(c));
+  }
+  proj = register_module("proj", nn::Linear(c.pooled_dim(), embed_dim));
+  if (c.tagger_classes > 0) tagger = register_module("tagger", nn::Linear(c.pooled_dim(), c.tagger_classes));
+}
+
+torch::Tensor AudioTowerImpl::pooled(const torch::Tensor& spec) {
+  // spec: [B, F, T] -> [B, C]
+  if (spec.dim() != 3 || spec.size(1) != config.n_mels) {
+    throw Error("audio tower: expected windows [B, " + std::to_string(config.n_mels) + ", T]");
+  }
+  const auto x = spec.unsqueeze(1);
+  return resnet ? resnet(x) : ast(x);
+}
+
+torch::Tensor AudioTowerImpl::forward(const torch::Tensor& spec) {
+  return nn::functional::normalize(proj(pooled(spec)), nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
+torch::Tensor AudioTowerImpl::tag_logits(const torch::Tensor& spec) {
+  if (!tagger) throw Error("audio tower: this model has no tagger head (audio.tagger_classes = 0)");
+  return tagger(pooled(spec));
+}
+
+void init_audio_weights(AudioTowerImpl& tower) {
+  torch::NoGradGuard no_grad;
+  auto ends = [](const std::string& s, const std::string& e) {
+    return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
+  };
+  if (tower.resnet) {
+    for (auto& m : tower.resnet->modules(/*include_self=*/false)) {
+      if (auto* conv = m->as<nn::Conv2d>()) nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
+    }
+    for (auto& item : tower.resnet->named_parameters()) {
+      if (item.key().find("bn") != std::string::npos || item.key().find("downsample.1") != std::string::npos) {
+        item.value().fill_(ends(item.key(), "weight") ? 1.0 : 0.0);
+      }
+    }
+  }
+  if (tower.ast) {
+    for (auto& item : tower.ast->named_parameters()) {
+      const std::string& n = item.key();
+      at::Tensor& p = item.value();
+      if (n.find("norm") != std::string::npos) {
+        p.fill_(ends(n, "weight") ? 1.0 : 0.0);
+      } else if (ends(n, "bias")) {
+        p.zero_();
+      } else {
+        p.normal_(0.0, 0.02).clamp_(-0.04, 0.04);  // timm truncates at 2 sigma
+      }
+    }
+  }
+}
+
+}  // namespace mulan::model

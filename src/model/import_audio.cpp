@@ -1,0 +1,131 @@
+#include "model/import_audio.h"
+
+#include <torch/torch.h>
+
+#include <regex>
+
+#include "model/ast.h"
+#include "mulan/error.h"
+
+namespace mulan::model {
+namespace {
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+const at::Tensor& need(const TensorMap& t, const std::string& name, const std::string& where) {
+  const auto it = t.find(name);
+  if (it == t.end()) throw Error(where + ": missing tensor '" + name + "'");
+  return it->second;
+}
+
+}  // namespace
+
+ImportReport import_ast(const std::string& checkpoint, const std::string& model_dir, uint64_t seed,
+                        const AstImportOptions& o) {
+  const std::string where = "'" + checkpoint + "'";
+  const TensorMap raw = read_state_dict(checkpoint);
+  ImportReport report;
+  TensorMap trunk;  // names after "module.v."
+  for (const auto& [name, t] : raw) {
+    std::string n = name;
+    for (const char* p : {"module.", "v."}) {
+      if (starts_with(n, p)) n = n.substr(std::string(p).size());
+    }
+    if (starts_with(name, "module.mlp_head.") || starts_with(n, "head.") || starts_with(n, "head_dist.")) {
+      report.dropped.push_back(name);
+    } else if (starts_with(n, "cls_token") || starts_with(n, "dist_token") || starts_with(n, "pos_embed") ||
+               starts_with(n, "patch_embed.") || starts_with(n, "blocks.") || starts_with(n, "norm.")) {
+      trunk[n] = t.to(torch::kFloat32);
+    } else if (o.drop_extra) {
+      report.dropped.push_back(name);
+    } else {
+      throw Error(where + ": unexpected tensor '" + name + "' (not part of an AST; --drop-extra leaves it out)");
+    }
+  }
+  // Sizes from the tensors.
+  AudioConfig a = AudioConfig::base_ast();
+  const at::Tensor& proj = need(trunk, "patch_embed.proj.weight", where);  // [W, 1, p, p]
+  if (proj.dim() != 4 || proj.size(1) != 1 || proj.size(2) != proj.size(3)) {
+    throw Error(where + ": tensor 'patch_embed.proj.weight' must be [width, 1, patch, patch]");
+  }
+  a.width = static_cast<int>(proj.size(0));
+  a.patch = static_cast<int>(proj.size(2));
+  a.has_dist_token = trunk.count("dist_token") > 0;
+  a.heads = o.heads;
+  a.layers = 0;
+  while (trunk.count("blocks." + std::to_string(a.layers) + ".attn.qkv.weight")) ++a.layers;
+  if (a.layers > 0) a.mlp = static_cast<int>(need(trunk, "blocks.0.mlp.fc1.weight", where).size(0));
+  // The checkpoint's patch grid, and the window's.
+  const int64_t extra = a.has_dist_token ? 2 : 1;
+  const at::Tensor pos = need(trunk, "pos_embed", where);
+  const int64_t rows = (a.n_mels - a.patch) / o.fstride + 1;
+  const int64_t patches = pos.size(1) - extra;
+  if (pos.dim() != 3 || patches <= 0 || patches % rows != 0) {
+    throw Error(where + ": pos_embed holds " + std::to_string(patches) + " patch positions, not a multiple of the " +
+                std::to_string(rows) + " rows of a " + std::to_string(a.n_mels) + "-mel grid at fstride " +
+                std::to_string(o.fstride));
+  }
+  a.fstride = o.fstride;
+  a.tstride = o.tstride;
+  const auto to = AstImpl::grid(a);
+  const std::pair<int64_t, int64_t> grid_from{rows, patches / rows};
+  if (grid_from != to) {
+    torch::NoGradGuard no_grad;
+    trunk["pos_embed"] = resize_pos_embed(pos, extra, grid_from, to);
+  }
+  TowerImport t;
+  t.trunk_prefix = "audio.ast.";
+  t.proj_prefix = "audio.proj.";
+  t.set_config = [&](MulanConfig& c) {
+    a.tagger_classes = 0;
+    c.audio = a;
+  };
+  for (auto& [n, tensor] : trunk) t.tensors["audio.ast." + n] = tensor;
+  t.where = where;
+  install_tower(t, model_dir, seed, report);
+  return report;
+}
+
+ImportReport import_resnet(const std::string& state_dict, const std::string& model_dir, uint64_t seed,
+                           bool drop_extra) {
+  const std::string where = "'" + state_dict + "'";
+  const TensorMap raw = read_state_dict(state_dict);
+  ImportReport report;
+  TensorMap trunk;
+  const std::regex block(R"(layer([1-4])\.(\d+)\..*)");
+  AudioConfig a = AudioConfig::base_resnet();
+  a.resnet_layers = {0, 0, 0, 0};
+  for (const auto& [name, t] : raw) {
+    std::smatch m;
+    if (starts_with(name, "fc.")) {
+      report.dropped.push_back(name);
+    } else if (starts_with(name, "conv1.") || starts_with(name, "bn1.")) {
+      trunk[name] = t;
+    } else if (std::regex_match(name, m, block)) {
+      int& n = a.resnet_layers[static_cast<size_t>(std::stoi(m[1]) - 1)];
+      n = std::max(n, std::stoi(m[2]) + 1);
+      trunk[name] = t;
+    } else if (drop_extra) {
+      report.dropped.push_back(name);
+    } else {
+      throw Error(where + ": unexpected tensor '" + name + "' (not part of a torchvision ResNet; --drop-extra leaves it out)");
+    }
+  }
+  at::Tensor conv1 = need(trunk, "conv1.weight", where);
+  if (conv1.dim() != 4) throw Error(where + ": tensor 'conv1.weight' must be [width, channels, 7, 7]");
+  if (conv1.size(1) != 1) trunk["conv1.weight"] = conv1.sum(1, /*keepdim=*/true);  // RGB -> one channel
+  a.resnet_width = static_cast<int>(conv1.size(0));
+  for (int n : a.resnet_layers) {
+    if (n == 0) throw Error(where + ": a stage of the ResNet has no blocks (layer1..layer4 must all be present)");
+  }
+  TowerImport t;
+  t.trunk_prefix = "audio.resnet.";
+  t.proj_prefix = "audio.proj.";
+  t.set_config = [&](MulanConfig& c) { c.audio = a; };
+  for (auto& [n, tensor] : trunk) t.tensors["audio.resnet." + n] = tensor.is_floating_point() ? tensor.to(torch::kFloat32) : tensor;
+  t.where = where;
+  install_tower(t, model_dir, seed, report);
+  return report;
+}
+
+}  // namespace mulan::model

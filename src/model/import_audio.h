@@ -1,0 +1,31 @@
+// Audio checkpoints made elsewhere, into the audio tower of a model directory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "model/import_common.h"
+
+namespace mulan::model {
+
+struct AstImportOptions {
+  int fstride = 10;           // the checkpoint's patch strides (the public one: 10 and 10)
+  int tstride = 10;
+  int heads = 12;             // not recorded in the weights; ViT-Base has 12
+  bool drop_extra = false;    // leave out unknown tensors instead of refusing
+};
+
+// The public AST checkpoint (a torch.save of a DataParallel state dict, "module.v.*" names,
+// fused qkv, cls and dist tokens): sizes are read off the tensors; pos_embed is resized
+// (bilinear over the patch grid) from the checkpoint's grid to the window's; the heads (head,
+// head_dist, mlp_head) are dropped.
+ImportReport import_ast(const std::string& checkpoint, const std::string& model_dir, uint64_t seed,
+                        const AstImportOptions& options);
+
+// A torchvision-style ResNet state dict (.pth or .safetensors): a three-channel conv1 is summed
+// over its input channels into one; fc is dropped; blocks per stage and width are read off the
+// tensors.
+ImportReport import_resnet(const std::string& state_dict, const std::string& model_dir, uint64_t seed,
+                           bool drop_extra);
+
+}  // namespace mulan::model

@@ -1,0 +1,65 @@
+#include "model/import_common.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "model/torch_checkpoint.h"
+#include "mulan/error.h"
+#include "mulan/model.h"
+
+namespace mulan::model {
+namespace fs = std::filesystem;
+
+namespace {
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool optional_tensor(const std::string& name) {
+  const std::string tail = "num_batches_tracked";
+  return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+}
+}  // namespace
+
+void install_tower(const TowerImport& t, const std::string& model_dir, uint64_t seed, ImportReport& report) {
+  MulanConfig config;
+  TensorMap existing;
+  std::string vocab = t.vocab_path;
+  if (fs::exists(fs::path(model_dir) / "config.json")) {
+    const Model old = Model::load(model_dir);
+    config = old.config();
+    existing = old.state();
+    if (vocab.empty() && old.has_text()) vocab = (fs::path(model_dir) / "vocab.txt").string();
+  } else {
+    config.text.reset();
+  }
+  t.set_config(config);
+  Model m = Model::init(config, seed);
+  TensorMap state = m.state();  // fresh projection (and temperature for a new directory)
+  for (const auto& [name, tensor] : state) {
+    if (starts_with(name, t.trunk_prefix) && !t.tensors.count(name) && !optional_tensor(name)) {
+      throw Error(t.where + ": missing tensor for '" + name + "'");
+    }
+  }
+  for (const auto& [name, tensor] : t.tensors) state[name] = tensor;
+  const std::string proj_w = t.proj_prefix + "weight", proj_b = t.proj_prefix + "bias";
+  const auto old_proj = existing.find(proj_w);
+  if (old_proj != existing.end() && old_proj->second.sizes() == state.at(proj_w).sizes()) {
+    state[proj_w] = old_proj->second;
+    state[proj_b] = existing.at(proj_b);
+    report.projection_kept = true;
+  }
+  // Every other tower, and the temperature, stay as they were.
+  const std::string tower = t.trunk_prefix.substr(0, t.trunk_prefix.find('.') + 1);  // "text." | "audio."
+  for (const auto& [name, tensor] : existing) {
+    if (!starts_with(name, tower) && state.count(name)) state[name] = tensor;
+  }
+  m.load_state(state, t.where);
+  m.save(model_dir, vocab);
+}
+
+TensorMap read_state_dict(const std::string& path) {
+  if (!fs::exists(path)) throw Error(file_error(path, "no such file"));
+  const std::string ext = fs::path(path).extension().string();
+  return ext == ".safetensors" ? read_safetensors(path).tensors : read_torch_checkpoint(path);
+}
+
+}  // namespace mulan::model

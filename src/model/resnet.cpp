@@ -1,0 +1,63 @@
+#include "model/resnet.h"
+
+#include <torch/torch.h>
+
+namespace mulan::model {
+namespace nn = torch::nn;
+
+namespace {
+constexpr int kExpansion = 4;
+
+nn::Conv2d conv(int in, int out, int kernel, int stride, int padding) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
+}
+}  // namespace
+
+BottleneckImpl::BottleneckImpl(int in, int width, int stride) {
+  conv1 = register_module("conv1", conv(in, width, /*kernel=*/1, /*stride=*/1, /*padding=*/0));
+  bn1 = register_module("bn1", nn::BatchNorm2d(width));
+  conv2 = register_module("conv2", conv(width, width, /*kernel=*/3, stride, /*padding=*/1));
+  bn2 = register_module("bn2", nn::BatchNorm2d(width));
+  conv3 = register_module("conv3", conv(width, width * kExpansion, /*kernel=*/1, /*stride=*/1, /*padding=*/0));
+  bn3 = register_module("bn3", nn::BatchNorm2d(width * kExpansion));
+  if (stride != 1 || in != width * kExpansion) {
+    downsample = register_module(
+        "downsample", nn::Sequential(conv(in, width * kExpansion, /*kernel=*/1, stride, /*padding=*/0),
+                                     nn::BatchNorm2d(width * kExpansion)));
+  }
+}
+
+torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
+  auto y = torch::relu(bn1(conv1(x)));
+  y = torch::relu(bn2(conv2(y)));
+  y = bn3(conv3(y));
+  return torch::relu(y + (downsample ? downsample->forward(x) : x));
+}
+
+ResNetImpl::ResNetImpl(const std::vector<int>& layers, int width) {
+  conv1 = register_module("conv1", conv(1, width, /*kernel=*/7, /*stride=*/2, /*padding=*/3));
+  bn1 = register_module("bn1", nn::BatchNorm2d(width));
+  int in = width;
+  auto stage = [&](int blocks, int w, int stride) {
+    nn::Sequential s;
+    for (int j = 0; j < blocks; ++j) {
+      s->push_back(Bottleneck(in, w, j == 0 ? stride : 1));
+      in = w * kExpansion;
+    }
+    return s;
+  };
+  layer1 = register_module("layer1", stage(layers[0], width, 1));
+  layer2 = register_module("layer2", stage(layers[1], width * 2, 2));
+  layer3 = register_module("layer3", stage(layers[2], width * 4, 2));
+  layer4 = register_module("layer4", stage(layers[3], width * 8, 2));
+}
+
+torch::Tensor ResNetImpl::forward(const torch::Tensor& x) {
+  // x: [B, 1, F, T] -> [B, C]
+  auto y = torch::relu(bn1(conv1(x)));
+  y = torch::max_pool2d(y, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  y = layer4->forward(layer3->forward(layer2->forward(layer1->forward(y))));
+  return y.mean({2, 3});
+}
+
+}  // namespace mulan::model
