@@ -30,6 +30,7 @@ bench: build
 	$(BUILD_DIR)/bench/bench_decode
 	$(BUILD_DIR)/bench/bench_text
 	$(BUILD_DIR)/bench/bench_tokenizer
+	$(BUILD_DIR)/bench/bench_audio_tower
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)

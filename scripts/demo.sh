@@ -2,7 +2,8 @@
 # The main job, as far as it exists: until the synthetic corpus and training land (issues on
 # the corpus and on training), it renders a short piece of music with sox and runs the audio
 # path end to end (header, decode + resample, both front ends), then initialises a tiny model
-# and runs the text path (tokenize, embed-text). Output goes to demo-out/.
+# and runs the text path (tokenize, embed-text) and the audio path (embed-audio).
+# Output goes to demo-out/.
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,4 +52,7 @@ import sys, numpy as np
 e = np.load(f"{sys.argv[1]}/texts.npy")
 print(f"texts.npy: shape {e.shape}, row norms {np.round(np.linalg.norm(e, axis=1), 4).tolist()}")
 PY
+echo "== mulan embed-audio --windows (the same random model's audio tower)"
+"$mulan" embed-audio --model "$out/model" --windows "$piece" --out "$out/audio.npy"
+cat "$out/audio.npy.json"
 echo "demo: done; files in $out"

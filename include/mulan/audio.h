@@ -59,6 +59,11 @@ class AudioReader {
   // a non-finite sample.
   std::size_t read(std::vector<float>& out, std::size_t max_samples);
 
+  // Samples held inside the reader: decoded but not yet handed out, plus the spent ones not
+  // yet dropped. Bounded by a few blocks and the largest max_samples asked for, whatever the
+  // file's length.
+  std::size_t buffered_samples() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

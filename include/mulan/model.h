@@ -47,6 +47,9 @@ class Model {
   at::Tensor embed_windows(const at::Tensor& windows) const;
   // windows: [B, F, T] -> [B, pooled] trunk output before the projection (2048 for ResNet-50).
   at::Tensor pooled_audio(const at::Tensor& windows) const;
+  // windows: [B, F, T] -> [B, audio.tagger_classes] logits of the AudioSet tagger head (a
+  // sigmoid per class gives probabilities); throws when the model has no tagger.
+  at::Tensor tag_logits(const at::Tensor& windows) const;
 
   // ids, mask: [B, L] int64 token ids and attention mask -> [B, embed_dim] float32, unit rows.
   // Inference: no autograd, eval mode.

@@ -312,12 +312,16 @@ std::size_t AudioReader::read(std::vector<float>& out, std::size_t max_samples) 
   out.insert(out.end(), s.pending.begin() + static_cast<std::ptrdiff_t>(s.pending_pos),
              s.pending.begin() + static_cast<std::ptrdiff_t>(s.pending_pos + n));
   s.pending_pos += n;
-  if (s.pending_pos == s.pending.size()) {  // keep the buffer from growing without bound
-    s.pending.clear();
+  // Drop what has been handed out once it is most of the buffer, so that the buffer stays a
+  // few blocks long however long the file is.
+  if (s.pending_pos >= s.pending.size() / 2) {
+    s.pending.erase(s.pending.begin(), s.pending.begin() + static_cast<std::ptrdiff_t>(s.pending_pos));
     s.pending_pos = 0;
   }
   return n;
 }
+
+std::size_t AudioReader::buffered_samples() const { return impl_->pending.size(); }
 
 AudioInfo probe(const std::string& path) { return AudioReader(path).info(); }
 

@@ -98,6 +98,13 @@ at::Tensor Model::embed_windows(const at::Tensor& windows) const {
   return impl_->net->audio->forward(windows.to(impl_->device, torch::kFloat32));
 }
 
+at::Tensor Model::tag_logits(const at::Tensor& windows) const {
+  if (!has_audio()) throw Error("this model has no audio tower");
+  c10::InferenceMode guard;
+  impl_->net->audio->eval();
+  return impl_->net->audio->tag_logits(windows.to(impl_->device, torch::kFloat32));
+}
+
 at::Tensor Model::pooled_audio(const at::Tensor& windows) const {
   if (!has_audio()) throw Error("this model has no audio tower");
   c10::InferenceMode guard;

@@ -122,6 +122,26 @@ TEST(Decode, StreamingReadsEqualOneShotDecode) {
   EXPECT_EQ(streamed, decode(path));
 }
 
+TEST(Decode, MemoryStaysBoundedOnALongRecording) {
+  // Ten minutes at 44.1 kHz stereo, read in small pieces: the reader's buffer must not grow
+  // with the length of the file (it once kept every sample it had handed out).
+  TempDir dir;
+  const std::string path = dir.file("long.wav");
+  test::write_audio(path, std::vector<float>(2 * 600 * 44100, 0.25f), 2, 44100, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  AudioReader reader(path);
+  std::vector<float> chunk;
+  std::size_t total = 0, most = 0;
+  for (;;) {
+    chunk.clear();
+    const std::size_t n = reader.read(chunk, 1000);
+    if (n == 0) break;
+    total += n;
+    most = std::max(most, reader.buffered_samples());
+  }
+  EXPECT_NEAR(static_cast<double>(total), 600.0 * 16000, 2.0);
+  EXPECT_LT(most, 40000u);
+}
+
 TEST(Decode, MemoryBufferEqualsFile) {
   TempDir dir;
   const std::string path = dir.file("m.flac");

@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "mulan/error.h"
 #include "mulan/model.h"
 #include "mulan/npy.h"
 #include "support/test_support.h"
@@ -61,6 +62,20 @@ TEST(AudioReference, AstMatchesIndependentForward) {
   a.has_dist_token = false;
   a.fstride = a.tstride = 16;  // MuLan's non-overlapping patches
   check(a, 1);
+}
+
+TEST(AudioTower, TaggerHeadIsALinearLayerOnThePooledVector) {
+  MulanConfig c;
+  c.audio = AudioConfig::tiny();
+  c.audio->tagger_classes = 527;
+  const Model m = Model::init(c, 4);
+  const TensorMap s = m.state();
+  ASSERT_EQ(s.at("audio.tagger.weight").sizes(), (at::IntArrayRef{527, c.audio->pooled_dim()}));
+  const at::Tensor w = torch::randn({3, 64, 1000});
+  const at::Tensor want = torch::addmm(s.at("audio.tagger.bias"), m.pooled_audio(w), s.at("audio.tagger.weight").t());
+  EXPECT_LE((m.tag_logits(w) - want).abs().max().item<double>(), 1e-5);
+  c.audio->tagger_classes = 0;
+  EXPECT_THROW(Model::init(c, 4).tag_logits(w), Error);
 }
 
 }  // namespace
