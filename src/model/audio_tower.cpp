@@ -37,16 +37,13 @@ torch::Tensor AudioTowerImpl::tag_logits(const torch::Tensor& spec) {
 
 void init_audio_weights(AudioTowerImpl& tower) {
   torch::NoGradGuard no_grad;
-  auto ends = [](const std::string& s, const std::string& e) {
-    return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
-  };
   if (tower.resnet) {
     for (auto& m : tower.resnet->modules(/*include_self=*/false)) {
       if (auto* conv = m->as<nn::Conv2d>()) nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
     }
     for (auto& item : tower.resnet->named_parameters()) {
       if (item.key().find("bn") != std::string::npos || item.key().find("downsample.1") != std::string::npos) {
-        item.value().fill_(ends(item.key(), "weight") ? 1.0 : 0.0);
+        item.value().fill_(item.key().ends_with("weight") ? 1.0 : 0.0);
       }
     }
   }
@@ -55,8 +52,8 @@ void init_audio_weights(AudioTowerImpl& tower) {
       const std::string& n = item.key();
       at::Tensor& p = item.value();
       if (n.find("norm") != std::string::npos) {
-        p.fill_(ends(n, "weight") ? 1.0 : 0.0);
-      } else if (ends(n, "bias")) {
+        p.fill_(n.ends_with("weight") ? 1.0 : 0.0);
+      } else if (n.ends_with("bias")) {
         p.zero_();
       } else {
         p.normal_(0.0, 0.02).clamp_(-0.04, 0.04);  // timm truncates at 2 sigma

@@ -121,7 +121,7 @@ void init_bert_weights(nn::Module& m) {
     const std::string& name = item.key();
     at::Tensor& p = item.value();
     const bool norm = name.find("LayerNorm") != std::string::npos;
-    if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0) {
+    if (name.ends_with("bias")) {
       p.zero_();
     } else if (norm) {
       p.fill_(1.0);

@@ -10,8 +10,6 @@
 namespace mulan::model {
 namespace {
 
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
-
 const at::Tensor& need(const TensorMap& t, const std::string& name, const std::string& where) {
   const auto it = t.find(name);
   if (it == t.end()) throw Error(where + ": missing tensor '" + name + "'");
@@ -29,12 +27,12 @@ ImportReport import_ast(const std::string& checkpoint, const std::string& model_
   for (const auto& [name, t] : raw) {
     std::string n = name;
     for (const char* p : {"module.", "v."}) {
-      if (starts_with(n, p)) n = n.substr(std::string(p).size());
+      if (n.starts_with(p)) n = n.substr(std::string(p).size());
     }
-    if (starts_with(name, "module.mlp_head.") || starts_with(n, "head.") || starts_with(n, "head_dist.")) {
+    if (name.starts_with("module.mlp_head.") || n.starts_with("head.") || n.starts_with("head_dist.")) {
       report.dropped.push_back(name);
-    } else if (starts_with(n, "cls_token") || starts_with(n, "dist_token") || starts_with(n, "pos_embed") ||
-               starts_with(n, "patch_embed.") || starts_with(n, "blocks.") || starts_with(n, "norm.")) {
+    } else if (n.starts_with("cls_token") || n.starts_with("dist_token") || n.starts_with("pos_embed") ||
+               n.starts_with("patch_embed.") || n.starts_with("blocks.") || n.starts_with("norm.")) {
       trunk[n] = t.to(torch::kFloat32);
     } else if (o.drop_extra) {
       report.dropped.push_back(name);
@@ -97,9 +95,9 @@ ImportReport import_resnet(const std::string& state_dict, const std::string& mod
   a.resnet_layers = {0, 0, 0, 0};
   for (const auto& [name, t] : raw) {
     std::smatch m;
-    if (starts_with(name, "fc.")) {
+    if (name.starts_with("fc.")) {
       report.dropped.push_back(name);
-    } else if (starts_with(name, "conv1.") || starts_with(name, "bn1.")) {
+    } else if (name.starts_with("conv1.") || name.starts_with("bn1.")) {
       trunk[name] = t;
     } else if (std::regex_match(name, m, block)) {
       int& n = a.resnet_layers[static_cast<size_t>(std::stoi(m[1]) - 1)];

@@ -56,26 +56,22 @@ BertConfig read_hf_bert_config(const std::string& path) {
 
 TensorMap rename_hf_bert(const TensorMap& hf, bool drop_extra, std::vector<std::string>& dropped,
                          const std::string& where) {
-  auto starts = [](const std::string& s, const char* p) { return s.rfind(p, 0) == 0; };
-  auto ends = [](const std::string& s, const std::string& e) {
-    return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
-  };
   TensorMap out;
   for (const auto& [orig, t] : hf) {
-    std::string name = starts(orig, "bert.") ? orig.substr(5) : orig;
-    if (starts(name, "pooler.") || starts(orig, "cls.") || name == "embeddings.position_ids") {
+    std::string name = orig.starts_with("bert.") ? orig.substr(5) : orig;
+    if (name.starts_with("pooler.") || orig.starts_with("cls.") || name == "embeddings.position_ids") {
       dropped.push_back(orig);
       continue;
     }
-    if (!starts(name, "embeddings.") && !starts(name, "encoder.")) {
+    if (!name.starts_with("embeddings.") && !name.starts_with("encoder.")) {
       if (drop_extra) {
         dropped.push_back(orig);
         continue;
       }
       throw Error(where + ": unexpected tensor '" + orig + "' (not part of a BertModel; --drop-extra leaves such tensors out)");
     }
-    if (ends(name, "LayerNorm.gamma")) name = name.substr(0, name.size() - 5) + "weight";
-    if (ends(name, "LayerNorm.beta")) name = name.substr(0, name.size() - 4) + "bias";
+    if (name.ends_with("LayerNorm.gamma")) name = name.substr(0, name.size() - 5) + "weight";
+    if (name.ends_with("LayerNorm.beta")) name = name.substr(0, name.size() - 4) + "bias";
     if (!out.emplace("text.bert." + name, t).second) throw Error(where + ": tensor '" + orig + "' appears twice");
   }
   return out;

@@ -12,11 +12,7 @@ namespace mulan::model {
 namespace fs = std::filesystem;
 
 namespace {
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
-bool optional_tensor(const std::string& name) {
-  const std::string tail = "num_batches_tracked";
-  return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
-}
+bool optional_tensor(const std::string& name) { return name.ends_with("num_batches_tracked"); }
 }  // namespace
 
 void install_tower(const TowerImport& t, const std::string& model_dir, uint64_t seed, ImportReport& report) {
@@ -35,7 +31,7 @@ void install_tower(const TowerImport& t, const std::string& model_dir, uint64_t 
   Model m = Model::init(config, seed);
   TensorMap state = m.state();  // fresh projection (and temperature for a new directory)
   for (const auto& [name, tensor] : state) {
-    if (starts_with(name, t.trunk_prefix) && !t.tensors.count(name) && !optional_tensor(name)) {
+    if (name.starts_with(t.trunk_prefix) && !t.tensors.count(name) && !optional_tensor(name)) {
       throw Error(t.where + ": missing tensor for '" + name + "'");
     }
   }
@@ -50,7 +46,7 @@ void install_tower(const TowerImport& t, const std::string& model_dir, uint64_t 
   // Every other tower, and the temperature, stay as they were.
   const std::string tower = t.trunk_prefix.substr(0, t.trunk_prefix.find('.') + 1);  // "text." | "audio."
   for (const auto& [name, tensor] : existing) {
-    if (!starts_with(name, tower) && state.count(name)) state[name] = tensor;
+    if (!name.starts_with(tower) && state.count(name)) state[name] = tensor;
   }
   m.load_state(state, t.where);
   m.save(model_dir, vocab);

@@ -141,7 +141,7 @@ void Model::load_state(const TensorMap& tensors, const std::string& where) {
   }
   for (auto& [name, target] : targets) {
     const auto it = tensors.find(name);
-    const bool optional = name.size() > 19 && name.compare(name.size() - 19, 19, "num_batches_tracked") == 0;
+    const bool optional = name.ends_with("num_batches_tracked");
     if (it == tensors.end() && optional) continue;  // optional on import (docs/model-format.md)
     if (it == tensors.end()) throw Error(where + ": missing tensor '" + name + "'");
     if (it->second.sizes() != target.sizes()) {
