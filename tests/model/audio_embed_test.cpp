@@ -60,7 +60,7 @@ void check_against_python(const std::string& frontend, double seconds) {
   EXPECT_LE((got[0].windows - ref.narrow(0, 1, ref.size(0) - 1)).abs().max().item<double>(), 1e-4);
 }
 
-TEST(AudioEmbed, ResnetWholeFileMatchesThePythonPipeline) { check_against_python("resnet", 125.3); }
+TEST(AudioEmbed, ResnetWholeFileMatchesThePythonPipeline) { check_against_python("resnet", 185.3); }  // a 3-minute recording
 TEST(AudioEmbed, AstWholeFileMatchesThePythonPipeline) { check_against_python("ast", 31.7); }
 TEST(AudioEmbed, ShortRecordingIsOnePaddedWindow) { check_against_python("resnet", 3.2); }
 
