@@ -39,6 +39,7 @@ struct FrontendConfig {
 
   static FrontendConfig resnet();  // spec 1.1, ResNet-50 front end (F = 64)
   static FrontendConfig ast();     // spec 1.1, AST front end (F = 128)
+  static FrontendConfig named(const std::string& name);  // "resnet" | "ast": one of the two above
 
   // Throws mulan::Error naming the offending field.
   void validate() const;

@@ -28,6 +28,10 @@ FrontendConfig FrontendConfig::ast() {
   return c;
 }
 
+FrontendConfig FrontendConfig::named(const std::string& name) {
+  return frontend_kind_from_string(name) == FrontendKind::kAst ? ast() : resnet();
+}
+
 int FrontendConfig::frame_length() const { return kind == FrontendKind::kResnet ? n_fft : win_length; }
 
 void FrontendConfig::validate() const {
@@ -68,9 +72,7 @@ void to_json(nlohmann::json& j, const FrontendConfig& c) {
 
 void from_json(const nlohmann::json& j, FrontendConfig& c) {
   // The kind sets the defaults; explicit fields override them.
-  c = frontend_kind_from_string(j.value("frontend", std::string("resnet"))) == FrontendKind::kAst
-          ? FrontendConfig::ast()
-          : FrontendConfig::resnet();
+  c = FrontendConfig::named(j.value("frontend", std::string("resnet")));
   auto get = [&](const char* key, auto& field) {
     if (!j.contains(key)) return;
     try {

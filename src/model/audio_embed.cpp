@@ -137,9 +137,7 @@ AudioEmbedder::AudioEmbedder(const Model& model, AudioEmbedOptions options) : mo
 void AudioEmbedder::run(const std::vector<std::string>& files,
                         const std::function<void(AudioEmbedding&&)>& on_result) const {
   const AudioConfig& ac = *model_.config().audio;
-  const audio::Frontend fe(audio::frontend_kind_from_string(ac.frontend) == audio::FrontendKind::kAst
-                               ? audio::FrontendConfig::ast()
-                               : audio::FrontendConfig::resnet());
+  const audio::Frontend fe(audio::FrontendConfig::named(ac.frontend));
   if (fe.config().n_mels != ac.n_mels) {
     throw Error("model config: audio.n_mels = " + std::to_string(ac.n_mels) + " does not match the " + ac.frontend +
                 " front end's " + std::to_string(fe.config().n_mels));

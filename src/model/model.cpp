@@ -25,6 +25,13 @@ struct Model::Impl {
   MulanConfig config;
   model::MulanModel net{nullptr};
   c10::Device device{c10::kCPU};
+
+  // The audio tower, in eval mode, for the inference entry points.
+  model::AudioTowerImpl& audio_for_inference() {
+    if (!net->audio) throw Error("this model has no audio tower");
+    net->audio->eval();
+    return *net->audio;
+  }
 };
 
 namespace {
@@ -92,24 +99,18 @@ bool Model::has_text() const { return static_cast<bool>(impl_->net->text); }
 bool Model::has_audio() const { return static_cast<bool>(impl_->net->audio); }
 
 at::Tensor Model::embed_windows(const at::Tensor& windows) const {
-  if (!has_audio()) throw Error("this model has no audio tower");
   c10::InferenceMode guard;
-  impl_->net->audio->eval();
-  return impl_->net->audio->forward(windows.to(impl_->device, torch::kFloat32));
+  return impl_->audio_for_inference().forward(windows.to(impl_->device, torch::kFloat32));
 }
 
 at::Tensor Model::tag_logits(const at::Tensor& windows) const {
-  if (!has_audio()) throw Error("this model has no audio tower");
   c10::InferenceMode guard;
-  impl_->net->audio->eval();
-  return impl_->net->audio->tag_logits(windows.to(impl_->device, torch::kFloat32));
+  return impl_->audio_for_inference().tag_logits(windows.to(impl_->device, torch::kFloat32));
 }
 
 at::Tensor Model::pooled_audio(const at::Tensor& windows) const {
-  if (!has_audio()) throw Error("this model has no audio tower");
   c10::InferenceMode guard;
-  impl_->net->audio->eval();
-  return impl_->net->audio->pooled(windows.to(impl_->device, torch::kFloat32));
+  return impl_->audio_for_inference().pooled(windows.to(impl_->device, torch::kFloat32));
 }
 torch::nn::Module& Model::module() { return *impl_->net; }
 

@@ -19,9 +19,7 @@ struct MelArgs {
 };
 
 void run_mel(const MelArgs& a) {
-  const audio::FrontendConfig config = audio::frontend_kind_from_string(a.frontend) == audio::FrontendKind::kAst
-                                           ? audio::FrontendConfig::ast()
-                                           : audio::FrontendConfig::resnet();
+  const audio::FrontendConfig config = audio::FrontendConfig::named(a.frontend);
   audio::DecodeOptions opts;
   opts.offset_s = a.offset_s;
   opts.duration_s = a.duration_s;
