@@ -26,7 +26,12 @@ TEST(SpecAugment, MasksAreWholeBandsWithinTheWidthBounds) {
   cfg.time_masks = 1;
   cfg.time_width = 100;
   for (uint64_t seed = 0; seed < 20; ++seed) {
-    const at::Tensor x = torch::rand({64, 1000}) + 10.0;  // every cell differs from the mean
+    // Cells are 10 or 11 with both present, so the mean lies strictly between and no cell
+    // equals it: a masked cell always reads as changed. (Uniform floats could hit the mean.)
+    torch::manual_seed(seed);
+    at::Tensor x = torch::randint(0, 2, {64, 1000}).to(torch::kFloat) + 10.0;
+    x[0][0] = 10.0;
+    x[0][1] = 11.0;
     at::Tensor y = x.clone();
     Rng rng(seed);
     spec_augment_(y, cfg, rng);
