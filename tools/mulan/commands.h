@@ -13,5 +13,6 @@ void register_init(CLI::App& app);
 void register_import(CLI::App& app);
 void register_embed_text(CLI::App& app);
 void register_embed_audio(CLI::App& app);
+void register_train(CLI::App& app);
 
 }  // namespace mulan::cli

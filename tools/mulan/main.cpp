@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   mulan::cli::register_import(app);
   mulan::cli::register_embed_text(app);
   mulan::cli::register_embed_audio(app);
+  mulan::cli::register_train(app);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,83 @@
+#include "data/pair_sampler.h"
+
+#include "mulan/error.h"
+#include "mulan/random.h"
+
+namespace mulan::data {
+
+uint64_t mix_seed(uint64_t a, uint64_t b) {
+  uint64_t z = a + 0x9E3779B97F4A7C15ULL * (b + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+PairSampler::PairSampler(const std::vector<Recording>& recordings, const std::map<std::string, double>& ratio,
+                         uint64_t seed)
+    : ratio_(ratio), seed_(seed) {
+  for (const Recording& r : recordings) {
+    bool usable = false;
+    for (const auto& [source, texts] : r.texts) {
+      auto w = ratio_.find(source);
+      if (w != ratio_.end() && w->second > 0 && !texts.empty()) usable = true;
+    }
+    if (usable) {
+      recordings_.push_back(r);
+    } else {
+      unusable_.push_back({r.where, "no texts of a source with a positive weight in source_ratio"});
+    }
+  }
+  if (recordings_.empty()) throw Error("no usable training pairs: no recording has a text of a source in source_ratio");
+}
+
+std::shared_ptr<const std::vector<int64_t>> PairSampler::permutation(int64_t epoch) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = perms_.find(epoch);
+  if (it != perms_.end()) return it->second;
+  std::vector<int64_t> p(recordings_.size());
+  for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<int64_t>(i);
+  Rng rng(mix_seed(seed_, 0x5045524dULL + static_cast<uint64_t>(epoch)));  // Fisher-Yates
+  for (int64_t i = static_cast<int64_t>(p.size()) - 1; i > 0; --i) std::swap(p[i], p[rng.uniform_int(0, i)]);
+  // Keep a few epochs: pairs of neighbouring epochs are in flight at once (shared pointers
+  // keep an evicted one alive for whoever still reads it).
+  while (perms_.size() >= 8) perms_.erase(perms_.begin());
+  auto shared = std::make_shared<const std::vector<int64_t>>(std::move(p));
+  perms_.emplace(epoch, shared);
+  return shared;
+}
+
+int64_t PairSampler::recording_at(int64_t global_index, int64_t offset) const {
+  const int64_t n = size();
+  const int64_t epoch = global_index / n, pos = global_index % n;
+  return (*permutation(epoch))[(pos + offset) % n];
+}
+
+PairSpec PairSampler::pair_for(int64_t recording, uint64_t seed) const {
+  const Recording& r = recordings_[recording];
+  PairSpec p;
+  p.recording = recording;
+  p.seed = seed;
+  Rng rng(mix_seed(seed, 0x54455854ULL));
+  double total = 0;
+  for (const auto& [source, texts] : r.texts) {
+    auto w = ratio_.find(source);
+    if (w != ratio_.end() && w->second > 0) total += w->second;
+  }
+  double x = rng.uniform() * total;
+  for (const auto& [source, texts] : r.texts) {  // std::map: sources in a fixed order
+    auto w = ratio_.find(source);
+    if (w == ratio_.end() || w->second <= 0) continue;
+    p.source = source;
+    if (x < w->second) break;
+    x -= w->second;
+  }
+  p.text = rng.uniform_int(0, static_cast<int64_t>(r.texts.at(p.source).size()) - 1);
+  return p;
+}
+
+PairSpec PairSampler::pair(int64_t global_index) const {
+  if (global_index < 0) throw Error("pair index must be >= 0");
+  return pair_for(recording_at(global_index, 0), mix_seed(seed_, static_cast<uint64_t>(global_index)));
+}
+
+}  // namespace mulan::data

@@ -1,0 +1,57 @@
+#include "train/optimizer.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+namespace mulan::train {
+
+bool is_head_parameter(const std::string& name) {
+  return name.starts_with("audio.proj.") || name.starts_with("text.proj.") || name.starts_with("audio.tagger.") ||
+         name == "log_tau";
+}
+
+Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config) {
+  std::vector<torch::Tensor> groups[4];  // trunk+decay, trunk, head+decay, head
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) {
+    if (p.key() == "log_tau" && !config.learn_tau) {
+      p.value().set_requires_grad(false);
+      continue;
+    }
+    if (!p.value().requires_grad()) continue;
+    const bool head = is_head_parameter(p.key());
+    const bool decay = p.value().dim() >= 2;
+    groups[(head ? 2 : 0) + (decay ? 0 : 1)].push_back(p.value());
+  }
+  Optimizer o;
+  std::vector<torch::optim::OptimizerParamGroup> param_groups;
+  for (int g = 0; g < 4; ++g) {
+    if (groups[g].empty()) continue;
+    const double lr = g >= 2 ? config.lr : config.trunk_lr;
+    auto options = std::make_unique<torch::optim::AdamWOptions>(lr);
+    options->betas({config.adam_beta1, config.adam_beta2}).eps(config.adam_eps).weight_decay(g % 2 == 0 ? config.weight_decay : 0.0);
+    param_groups.emplace_back(groups[g], std::move(options));
+    o.peak_lr.push_back(lr);
+  }
+  o.adamw = std::make_unique<torch::optim::AdamW>(param_groups, torch::optim::AdamWOptions(config.lr));
+  return o;
+}
+
+double lr_factor(int64_t step, const TrainConfig& c) {
+  if (step < c.warmup_steps) return static_cast<double>(step + 1) / static_cast<double>(c.warmup_steps);
+  const int64_t decay_steps = c.steps - c.warmup_steps;
+  if (decay_steps <= 1) return 1.0;
+  const double p = std::min(1.0, static_cast<double>(step - c.warmup_steps) / static_cast<double>(decay_steps - 1));
+  return c.min_lr_fraction + (1.0 - c.min_lr_fraction) * 0.5 * (1.0 + std::cos(M_PI * p));
+}
+
+double Optimizer::set_lr(int64_t step, const TrainConfig& config) {
+  const double f = lr_factor(step, config);
+  auto& groups = adamw->param_groups();
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(peak_lr[g] * f);
+  }
+  return config.lr * f;
+}
+
+}  // namespace mulan::train

@@ -1,0 +1,56 @@
+// Everything a training run is made of, as plain fields with defaults; read from train.json
+// (strictly: unknown fields are refused), overridden by CLI flags, saved into RUN_DIR/train.json.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+
+#include "mulan/spec_augment.h"
+
+namespace mulan::train {
+
+struct TrainConfig {
+  int64_t steps = 1000;             // optimiser steps of the run
+  int64_t batch = 64;               // pairs per step on each process (global batch = batch x world)
+  double lr = 5e-4;                 // peak learning rate of the new heads (projections, tagger, tau)
+  double trunk_lr = 5e-4;           // peak learning rate of the trunks (lower it for pre-trained ones)
+  double weight_decay = 0.01;       // AdamW decoupled weight decay (matrices only: no biases, norms, tau)
+  double adam_beta1 = 0.9;          // AdamW beta1
+  double adam_beta2 = 0.999;        // AdamW beta2
+  double adam_eps = 1e-8;           // AdamW epsilon
+  int64_t warmup_steps = 100;       // linear warm-up from 0 to the peak, then cosine decay
+  double min_lr_fraction = 0.0;     // the cosine ends at peak x this
+  double grad_clip = 1.0;           // clip the global gradient norm to this (0: no clipping)
+  std::string loss = "mulan";       // "mulan" (spec 2) or "clip" (symmetric InfoNCE)
+  double tau_min = 0.01;            // the temperature is clamped to [tau_min, 1]
+  bool learn_tau = true;            // false freezes tau at the model's value
+  std::map<std::string, double> source_ratio = {{"sf", 2}, {"lf", 2}, {"pl", 1}, {"aset", 1}};  // SF:LF:PL:ASET
+  bool spec_augment = true;         // SpecAugment on training windows
+  int spec_freq_masks = 2;          // SpecAugment frequency masks
+  int spec_freq_width = -1;         // widest frequency mask (-1: 8 for F = 64, 16 for F = 128)
+  int spec_time_masks = 2;          // SpecAugment time masks
+  int spec_time_width = 100;        // widest time mask, frames
+  uint64_t seed = 0;                // every random choice of the run derives from it
+  int64_t log_every = 10;           // a metrics.jsonl row every N steps
+  int64_t val_every = 200;          // validation every N steps (0: at the end only)
+  int64_t checkpoint_every = 200;   // checkpoint every N steps (0: at the end only)
+  int workers = 2;                  // loader threads (decode, front end, crop)
+  int prefetch_batches = 4;         // batches the loader may prepare ahead
+  int64_t cache_mb = 2048;          // memory for whole-recording spectrograms kept between epochs
+  double max_bad_fraction = 0.5;    // stop when more than this fraction of the recordings is bad
+  int max_nonfinite_steps = 20;     // stop after this many non-finite losses in a row
+  bool amp = true;                  // mixed precision (autocast) on CUDA; ignored on CPU
+  int64_t val_batch = 64;           // pairs per validation step (the loss depends on it)
+
+  audio::SpecAugmentConfig spec_augment_config(int n_mels) const;
+  void validate(const std::string& where = "train config") const;  // throws mulan::Error naming the field
+};
+
+void to_json(nlohmann::json& j, const TrainConfig& c);
+// Reads a train.json object: missing fields keep defaults, unknown fields are refused.
+TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where);
+TrainConfig load_train_config(const std::string& path);
+
+}  // namespace mulan::train

@@ -1,0 +1,257 @@
+#include "train/trainer.h"
+
+#include <ATen/autocast_mode.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "data/manifest.h"
+#include "data/pair_loader.h"
+#include "model/mulan_model.h"
+#include "mulan/error.h"
+#include "mulan/model.h"
+#include "mulan/tokenizer.h"
+#include "train/checkpoint.h"
+#include "train/loss.h"
+#include "train/optimizer.h"
+#include "train/run_log.h"
+#include "train/validation.h"
+#include "util/atomic_file.h"
+
+namespace mulan::train {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Mixed precision on CUDA (bfloat16, so no loss scaling is needed); nothing on the CPU.
+struct Autocast {
+  explicit Autocast(bool on) : on_(on) {
+    if (on_) {
+      at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+      at::autocast::set_enabled(true);
+    }
+  }
+  ~Autocast() {
+    if (on_) {
+      at::autocast::set_enabled(false);
+      at::autocast::clear_cache();
+    }
+  }
+  bool on_;
+};
+
+struct Data {
+  std::vector<data::Recording> train, val;
+  std::vector<std::string> notes;
+};
+
+// Training rows: split "train" or none; validation rows: --val, or split "val" of the data.
+Data read_data(const TrainRun& run, const TrainConfig& c) {
+  Data d;
+  data::ManifestOptions opt;
+  opt.require_texts = true;
+  opt.max_bad_fraction = c.max_bad_fraction;
+  const data::Manifest m = data::read_manifest(run.data, opt);
+  if (!m.bad.empty()) d.notes.push_back(m.bad_summary());
+  for (const data::Recording& r : m.rows) {
+    if (r.split.empty() || r.split == "train") d.train.push_back(r);
+    if (run.val.empty() && r.split == "val") d.val.push_back(r);
+  }
+  if (d.train.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with texts (split \"train\" or none)"));
+  if (!run.val.empty()) {
+    const data::Manifest v = data::read_manifest(run.val, opt);
+    if (!v.bad.empty()) d.notes.push_back(v.bad_summary());
+    d.val = v.rows;
+  }
+  return d;
+}
+
+torch::Tensor ids_tensor(const std::vector<int64_t>& v, const text::BatchEncoding& e) {
+  return torch::tensor(v, torch::kInt64).view({e.batch, e.length});
+}
+
+}  // namespace
+
+TrainSummary train(const TrainRun& run) {
+  const fs::path dir(run.out_dir);
+  const std::string ckpt = (dir / "checkpoint.pt").string();
+  TrainConfig c = run.config;
+  if (run.resume) {
+    if (!fs::exists(ckpt)) throw Error(file_error(ckpt, "no checkpoint to resume from (is --out the run directory?)"));
+    c = load_train_config((dir / "train.json").string());
+  } else {
+    if (fs::exists(ckpt)) {
+      throw UsageError(run.out_dir + " already holds a run (checkpoint.pt): use --resume to continue it, or another --out");
+    }
+    c.validate();
+  }
+  const c10::Device device(run.device);
+  Model model = Model::load(run.model_dir, device);
+  if (!model.has_audio() || !model.has_text()) throw Error(run.model_dir + ": training needs a model with both towers");
+  auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
+  const text::Tokenizer tokenizer = load_tokenizer(run.model_dir, model);
+  const AudioConfig& ac = *model.config().audio;
+  const LossKind kind = loss_kind_from_string(c.loss);
+
+  Data data = read_data(run, c);
+  auto sampler = std::make_shared<data::PairSampler>(data.train, c.source_ratio, c.seed);
+  if (!sampler->unusable().empty()) {
+    data.notes.push_back(std::to_string(sampler->unusable().size()) + " training recordings have no text of a source in source_ratio, first: " +
+                         sampler->unusable().front().where);
+  }
+  std::unique_ptr<ValidationSet> val;
+  if (!data.val.empty()) {
+    val = std::make_unique<ValidationSet>(
+        make_validation_set(data.val, c.source_ratio, c.seed, audio::FrontendConfig::named(ac.frontend), ac.window_frames));
+    if (!val->bad.empty()) data.notes.push_back(std::to_string(val->bad.size()) + " validation recordings unreadable, first: " + val->bad.front());
+  }
+
+  Optimizer opt = make_optimizer(net, c);
+  CheckpointMeta meta;
+  meta.seed = c.seed;
+  meta.batch = c.batch;
+  meta.world = 1;
+  if (run.resume) {
+    const CheckpointMeta saved = load_checkpoint(ckpt, net, *opt.adamw);
+    if (saved.seed != meta.seed || saved.batch != meta.batch || saved.world != meta.world) {
+      throw Error(file_error(ckpt, "was written by a run with another seed, batch or number of processes than " + (dir / "train.json").string()));
+    }
+    meta = saved;
+  } else {
+    fs::create_directories(dir);
+    write_file_atomic((dir / "train.json").string(), nlohmann::json(c).dump(2) + "\n");
+    const nlohmann::json info = {{"model", run.model_dir}, {"data", run.data}, {"val", run.val}, {"device", run.device}};
+    write_file_atomic((dir / "run.json").string(), info.dump(2) + "\n");
+  }
+  const int64_t end = run.stop_at > 0 ? std::min(run.stop_at, c.steps) : c.steps;
+  RunLog log((dir / "metrics.jsonl").string(), run.resume ? meta.step : -1, run.progress);
+  for (const std::string& n : data.notes) log.note("mulan train: " + n);
+
+  data::PairLoaderOptions lo;
+  lo.batch = c.batch;
+  lo.workers = c.workers;
+  lo.prefetch_batches = c.prefetch_batches;
+  lo.window_frames = ac.window_frames;
+  lo.frontend = audio::FrontendConfig::named(ac.frontend);
+  lo.spec_augment = c.spec_augment;
+  lo.spec_augment_config = c.spec_augment_config(ac.n_mels);
+  lo.cache_bytes = c.cache_mb << 20;
+  lo.max_bad_fraction = c.max_bad_fraction;
+  data::PairLoader loader(sampler, lo, meta.step);
+
+  TrainSummary summary;
+  const auto run_start = Clock::now();
+  auto interval_start = run_start;
+  double interval_wait = 0, interval_loss = 0;
+  int64_t interval_steps = 0, in_row = 0, steps_this_run = 0;
+  size_t bad_reported = 0;
+  std::vector<torch::Tensor> params;
+  for (auto& g : opt.adamw->param_groups()) for (auto& p : g.params()) params.push_back(p);
+  const bool amp = c.amp && device.is_cuda();
+  net.train();
+
+  auto validate_now = [&](int64_t step) {
+    if (!val) return;
+    const ValidationResult v = run_validation(net, tokenizer, *val, c.val_batch, kind, c.tau_min, device);
+    summary.val_loss = v.loss;
+    summary.val_chance = v.chance;
+    summary.val_r_at_10 = v.r_at_10;
+    summary.val_map = v.map;
+    log.write({{"split", "val"}, {"step", step}, {"loss", v.loss}, {"chance_loss", v.chance}, {"r_at_10", v.r_at_10},
+               {"map", v.map}, {"median_rank", v.median_rank}, {"pairs", v.pairs}});
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "validation at step %lld: loss %.4f (chance %.4f)  R@10 %.3f  mAP %.3f  (%lld pairs)",
+                  static_cast<long long>(step), v.loss, v.chance, v.r_at_10, v.map, static_cast<long long>(v.pairs));
+    log.note(buf);
+  };
+  auto checkpoint_now = [&](int64_t step) {
+    meta.step = step;
+    save_checkpoint(ckpt, net, *opt.adamw, meta);
+  };
+
+  for (int64_t step = meta.step; step < end; ++step) {
+    const double wait_before = loader.wait_seconds();
+    data::PairBatch batch = loader.next();
+    interval_wait += loader.wait_seconds() - wait_before;
+    const auto bad = loader.bad_recordings();
+    for (; bad_reported < bad.size(); ++bad_reported) {
+      if (bad_reported < 3) log.note("mulan train: skipped unreadable recording " + bad[bad_reported]);
+      else if (bad_reported == 3) log.note("mulan train: more unreadable recordings are skipped (counted in metrics.jsonl as bad_recordings)");
+    }
+    // Dropout draws from torch's generator: seed it per step so a resumed run draws the same.
+    torch::manual_seed(data::mix_seed(c.seed, static_cast<uint64_t>(step)));
+    const text::BatchEncoding enc = tokenizer.encode_batch(batch.texts);
+    torch::Tensor loss;
+    {
+      Autocast autocast(amp);
+      const torch::Tensor a = net.audio->forward(batch.windows.to(device));
+      const torch::Tensor t = net.text->forward(ids_tensor(enc.ids, enc).to(device), ids_tensor(enc.attention_mask, enc).to(device));
+      loss = contrastive_loss(a, t, temperature(net.log_tau, c.tau_min), kind);
+    }
+    const double loss_value = loss.item<double>();
+    bool finite = std::isfinite(loss_value);
+    opt.adamw->zero_grad();
+    if (finite) {
+      loss.backward();
+      // The global gradient norm (clipped to grad_clip; no clipping with 0): a non-finite one
+      // skips the step like a non-finite loss.
+      const double max_norm = c.grad_clip > 0 ? c.grad_clip : std::numeric_limits<double>::infinity();
+      const double norm = torch::nn::utils::clip_grad_norm_(params, max_norm);
+      finite = std::isfinite(norm);
+    }
+    const double lr = opt.set_lr(step, c);
+    if (finite) {
+      opt.adamw->step();
+      in_row = 0;
+    } else {
+      opt.adamw->zero_grad();
+      ++meta.skipped_steps;
+      if (++in_row >= c.max_nonfinite_steps) {
+        log.end_progress();
+        throw Error("training stopped at step " + std::to_string(step + 1) + ": " + std::to_string(in_row) +
+                    " non-finite losses or gradients in a row (lower lr or check the data); the last good checkpoint is " +
+                    (fs::exists(ckpt) ? ckpt : std::string("(none written yet)")));
+      }
+    }
+    ++steps_this_run;
+    ++interval_steps;
+    if (finite) interval_loss += loss_value;
+    summary.last_loss = loss_value;
+    const int64_t done = step + 1;
+    const double tau = temperature(net.log_tau.detach().cpu(), c.tau_min).item<double>();
+    const double elapsed = seconds_since(interval_start);
+    const double pairs_per_s = static_cast<double>(interval_steps * c.batch) / std::max(elapsed, 1e-9);
+    const double per_step = seconds_since(run_start) / static_cast<double>(steps_this_run);
+    log.progress(done, c.steps, loss_value, tau, lr, pairs_per_s, interval_wait / std::max(elapsed, 1e-9),
+                 per_step * static_cast<double>(end - done));
+    if (done % c.log_every == 0 || done == end) {
+      const int64_t finite_steps = interval_steps;  // mean over the interval's finite losses
+      log.write({{"step", done}, {"loss", loss_value}, {"loss_mean", finite_steps ? interval_loss / static_cast<double>(finite_steps) : NAN},
+                 {"tau", tau}, {"lr", lr}, {"pairs_per_s", pairs_per_s}, {"data_wait", interval_wait / std::max(elapsed, 1e-9)},
+                 {"skipped_steps", meta.skipped_steps}, {"bad_recordings", bad.size()}, {"elapsed_s", seconds_since(run_start)}});
+      interval_start = Clock::now();
+      interval_wait = interval_loss = 0;
+      interval_steps = 0;
+    }
+    const bool last = done == end;
+    if ((c.val_every > 0 && done % c.val_every == 0) || (last && end == c.steps)) validate_now(done);
+    if ((c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || last) checkpoint_now(done);
+  }
+  log.end_progress();
+  summary.step = std::max(meta.step, end);
+  summary.skipped_steps = meta.skipped_steps;
+  const double total = seconds_since(run_start);
+  summary.pairs_per_s = static_cast<double>(steps_this_run * c.batch) / std::max(total, 1e-9);
+  summary.data_wait = loader.wait_seconds() / std::max(total, 1e-9);
+  if (end == c.steps) model.save((dir / "model").string(), (fs::path(run.model_dir) / "vocab.txt").string());
+  return summary;
+}
+
+}  // namespace mulan::train

@@ -1,0 +1,39 @@
+// `mulan train`: contrastive training of a model directory on a manifest (docs/mulan-spec.md
+// sections 2 and 3). RUN_DIR holds train.json (the resolved config), metrics.jsonl,
+// checkpoint.pt and, at the end, model/ (a model directory).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "train/train_config.h"
+
+namespace mulan::train {
+
+struct TrainRun {
+  std::string model_dir;     // the initial model directory (config.json, model.safetensors, vocab.txt)
+  std::string data;          // training manifest (.jsonl)
+  std::string val;           // validation manifest; "" takes the data's split == "val" rows, if any
+  std::string out_dir;       // RUN_DIR
+  bool resume = false;       // continue from RUN_DIR/checkpoint.pt with RUN_DIR/train.json
+  int64_t stop_at = 0;       // stop after this step with a checkpoint (0: run all config.steps)
+  std::string device = "cpu";
+  bool progress = false;     // a progress line on stderr
+  TrainConfig config;        // ignored with resume (RUN_DIR/train.json is the run's config)
+};
+
+struct TrainSummary {
+  int64_t step = 0;          // the step the run ended at
+  double last_loss = 0;      // training loss of the last step
+  double val_loss = -1;      // the last validation (-1: none)
+  double val_chance = -1;
+  double val_r_at_10 = -1;
+  double val_map = -1;
+  int64_t skipped_steps = 0; // non-finite losses skipped
+  double pairs_per_s = 0;    // over the whole run
+  double data_wait = 0;      // fraction of the run spent waiting for the loader
+};
+
+TrainSummary train(const TrainRun& run);
+
+}  // namespace mulan::train

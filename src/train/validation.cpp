@@ -1,0 +1,96 @@
+#include "train/validation.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "data/pair_sampler.h"
+#include "data/spectrogram_cache.h"
+#include "model/mulan_model.h"
+#include "mulan/error.h"
+#include "mulan/tokenizer.h"
+#include "mulan/windows.h"
+
+namespace mulan::train {
+
+ValidationSet make_validation_set(const std::vector<data::Recording>& recordings,
+                                  const std::map<std::string, double>& source_ratio, uint64_t seed,
+                                  const audio::FrontendConfig& frontend, int64_t window_frames) {
+  const data::PairSampler sampler(recordings, source_ratio, data::mix_seed(seed, 0x56414cULL));
+  data::SpectrogramCache cache(frontend, 0);  // each recording is read once
+  ValidationSet set;
+  std::vector<at::Tensor> windows;
+  for (int64_t i = 0; i < sampler.size(); ++i) {
+    const data::Recording& r = sampler.recordings()[i];
+    at::Tensor spec;
+    try {
+      spec = cache.get(i, r.audio);
+    } catch (const Error& e) {
+      set.bad.push_back(r.where + ": " + e.what());
+      continue;
+    }
+    const int64_t start = std::max<int64_t>(0, (spec.size(1) - window_frames) / 2);
+    windows.push_back(audio::cut_windows(spec, {start}, window_frames, cache.frontend().silence_value())[0]);
+    const data::PairSpec p = sampler.pair_for(i, data::mix_seed(seed, static_cast<uint64_t>(i)));
+    set.texts.push_back(r.texts.at(p.source)[p.text]);
+  }
+  if (windows.size() < 2) throw Error("validation needs at least 2 readable recordings with texts");
+  set.windows = torch::stack(windows);
+  return set;
+}
+
+ValidationResult run_validation(model::MulanModelImpl& net, const text::Tokenizer& tokenizer, const ValidationSet& set,
+                                int64_t batch, LossKind kind, double tau_min, c10::Device device) {
+  const bool was_training = net.is_training();
+  net.eval();
+  torch::NoGradGuard no_grad;
+  const int64_t n = set.windows.size(0);
+  std::vector<at::Tensor> audio, text;
+  for (int64_t s = 0; s < n; s += batch) {
+    const int64_t e = std::min(n, s + batch);
+    audio.push_back(net.audio->forward(set.windows.slice(0, s, e).to(device)).to(torch::kCPU, torch::kFloat32));
+    const std::vector<std::string> chunk(set.texts.begin() + s, set.texts.begin() + e);
+    const text::BatchEncoding enc = tokenizer.encode_batch(chunk);
+    const at::Tensor ids = torch::tensor(enc.ids, torch::kInt64).view({enc.batch, enc.length});
+    const at::Tensor mask = torch::tensor(enc.attention_mask, torch::kInt64).view({enc.batch, enc.length});
+    text.push_back(net.text->forward(ids.to(device), mask.to(device)).to(torch::kCPU, torch::kFloat32));
+  }
+  const at::Tensor a = torch::cat(audio), t = torch::cat(text);
+  const at::Tensor tau = temperature(net.log_tau.detach().cpu(), tau_min);
+  ValidationResult r;
+  r.pairs = n;
+  double weighted = 0, chance = 0;
+  int64_t counted = 0;
+  for (int64_t s = 0; s < n; s += batch) {
+    const int64_t e = std::min(n, s + batch);
+    if (e - s < 2) break;  // a last batch of one pair has no negatives
+    weighted += contrastive_loss(a.slice(0, s, e), t.slice(0, s, e), tau, kind).item<double>() * static_cast<double>(e - s);
+    chance += chance_loss(e - s, kind) * static_cast<double>(e - s);
+    counted += e - s;
+  }
+  r.loss = weighted / static_cast<double>(counted);
+  r.chance = chance / static_cast<double>(counted);
+  // Text i against every recording: rank of recording i.
+  const at::Tensor scores = torch::matmul(t, a.t()).contiguous();  // [N, N]
+  const float* sp = scores.data_ptr<float>();
+  std::vector<double> ranks;
+  for (int64_t i = 0; i < n; ++i) {
+    const float target = sp[i * n + i];
+    int64_t rank = 1;
+    for (int64_t j = 0; j < n; ++j) {
+      const float v = sp[i * n + j];
+      if (v > target || (v == target && j < i)) ++rank;
+    }
+    ranks.push_back(static_cast<double>(rank));
+    r.r_at_10 += rank <= 10 ? 1.0 : 0.0;
+    r.map += 1.0 / static_cast<double>(rank);
+  }
+  r.r_at_10 /= static_cast<double>(n);
+  r.map /= static_cast<double>(n);
+  std::sort(ranks.begin(), ranks.end());
+  r.median_rank = n % 2 ? ranks[n / 2] : 0.5 * (ranks[n / 2 - 1] + ranks[n / 2]);
+  if (was_training) net.train();
+  return r;
+}
+
+}  // namespace mulan::train

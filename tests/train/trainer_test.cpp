@@ -1,0 +1,174 @@
+// `mulan train` end to end on a small corpus the test makes: exact resume, refusals, bad data,
+// non-finite losses, and checkpoints that survive SIGKILL.
+#include <gtest/gtest.h>
+#include <sndfile.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.h"
+
+namespace mulan::test {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::string q(const std::string& s) { return shell_quote(s); }
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<json> rows(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+// 12 tones of 3 s with texts that name their pitch; 3 of them in the validation split.
+class TrainCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    fs::create_directories(dir_->path() / "audio");
+    std::ofstream m(dir_->file("manifest.jsonl"));
+    for (int i = 0; i < 12; ++i) {
+      const double f = 220.0 * std::pow(2.0, i / 4.0);
+      const std::string name = "audio/t" + std::to_string(i) + ".wav";
+      write_audio(dir_->file(name), tone(f, 3.0, 16000), 1, 16000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+      const std::string word = i < 4 ? "low" : i < 8 ? "middle" : "high";
+      json row = {{"id", "t" + std::to_string(i)},
+                  {"audio", name},
+                  {"texts", {{"sf", {word + " tone " + std::to_string(i)}}, {"aset", {word + " pitch"}}, {"pl", {word + " sounds"}}}},
+                  {"split", i % 4 == 3 ? "val" : "train"}};
+      m << row.dump() << "\n";
+    }
+    m.close();
+    const CommandResult r = run_cli("init --preset tiny --seed 3 --out " + q(dir_->file("init")));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  static std::string train_args(const std::string& out, const std::string& val_every = "2") {
+    return "train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(out) +
+           " --batch 4 --workers 2 --log-every 1 --no-progress --val-every " + val_every;
+  }
+  static TempDir* dir_;
+};
+TempDir* TrainCli::dir_ = nullptr;
+
+TEST_F(TrainCli, ResumeContinuesExactlyLossForLoss) {
+  TempDir runs;
+  const std::string whole = runs.file("whole"), split = runs.file("split");
+  CommandResult r = run_cli(train_args(whole) + " --steps 6");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json summary = json::parse(r.out);
+  EXPECT_EQ(summary["step"], 6);
+  EXPECT_TRUE(summary.contains("val"));
+  r = run_cli(train_args(split) + " --steps 6 --stop-at 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(split + "/model"));  // not finished
+  r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(split) +
+              " --resume --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto a = rows(whole + "/metrics.jsonl"), b = rows(split + "/metrics.jsonl");
+  ASSERT_EQ(a.size(), b.size());
+  int train_rows = 0, val_rows = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["step"], b[i]["step"]);
+    EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << "row " << i;  // bit for bit
+    if (a[i].contains("split")) {
+      ++val_rows;
+      EXPECT_EQ(a[i]["split"], "val");
+      for (const char* k : {"loss", "r_at_10", "map"}) EXPECT_TRUE(a[i].contains(k));
+    } else {
+      ++train_rows;
+      for (const char* k : {"loss", "tau", "lr", "pairs_per_s"}) EXPECT_TRUE(a[i].contains(k)) << k;
+    }
+  }
+  EXPECT_EQ(train_rows, 6);
+  EXPECT_EQ(val_rows, 3);
+  EXPECT_EQ(slurp(whole + "/model/model.safetensors"), slurp(split + "/model/model.safetensors"));
+  // The final model is a model directory the other commands take.
+  r = run_cli("embed-text --model " + q(whole + "/model") + " 'high pitch'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(TrainCli, RefusesToOverwriteARunAndToChangeAResumedOne) {
+  TempDir runs;
+  const std::string out = runs.file("run");
+  ASSERT_EQ(run_cli(train_args(out) + " --steps 2").exit_code, 0);
+  CommandResult r = run_cli(train_args(out) + " --steps 2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
+  r = run_cli(train_args(out) + " --steps 4 --resume");
+  EXPECT_EQ(r.exit_code, 2);
+  r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
+              q(runs.file("none")) + " --resume");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("checkpoint"), std::string::npos) << r.err;
+  std::ofstream(runs.file("bad.json")) << "{\"steps\": 3, \"learning_rate\": 0.1}";
+  r = run_cli(train_args(runs.file("x")) + " --config " + q(runs.file("bad.json")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("learning_rate"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
+}
+
+TEST_F(TrainCli, SkipsBadRowsAndUnreadableAudioAndSaysWhere) {
+  TempDir runs;
+  std::string manifest = slurp(dir_->file("manifest.jsonl"));
+  manifest += "{this is not json\n";
+  manifest += json({{"id", "broken"}, {"audio", "broken.wav"}, {"texts", {{"sf", {"broken"}}}}}).dump() + "\n";
+  manifest += json({{"id", "gone"}, {"audio", "gone.wav"}, {"texts", {{"sf", {"gone"}}}}}).dump() + "\n";
+  std::ofstream(dir_->file("bad_manifest.jsonl")) << manifest;
+  std::ofstream(dir_->file("broken.wav")) << "RIFF but not really a wave file";
+  const CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("bad_manifest.jsonl")) +
+                                  " --out " + q(runs.file("run")) + " --batch 4 --steps 4 --no-progress");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("bad_manifest.jsonl:13"), std::string::npos) << r.err;  // invalid JSON
+  EXPECT_NE(r.err.find("bad_manifest.jsonl:15"), std::string::npos) << r.err;  // missing audio
+  EXPECT_NE(r.err.find("broken.wav"), std::string::npos) << r.err;             // unreadable audio
+  const auto m = rows(runs.file("run") + "/metrics.jsonl");
+  int64_t bad = 0;
+  for (const json& row : m) if (!row.contains("split")) bad = std::max<int64_t>(bad, row["bad_recordings"].get<int64_t>());
+  EXPECT_EQ(bad, 1);
+}
+
+TEST_F(TrainCli, NonFiniteLossesStopTheRunAndKeepTheLastCheckpoint) {
+  TempDir runs;
+  std::ofstream(runs.file("explode.json")) << R"({"lr": 1e30, "trunk_lr": 1e30, "warmup_steps": 0, "grad_clip": 0,
+      "max_nonfinite_steps": 3, "checkpoint_every": 1, "val_every": 0})";
+  const std::string out = runs.file("run");
+  const CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                                  " --out " + q(out) + " --batch 4 --steps 50 --no-progress --config " + q(runs.file("explode.json")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("non-finite"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("checkpoint.pt"), std::string::npos) << r.err;
+  ASSERT_TRUE(fs::exists(out + "/checkpoint.pt"));
+  EXPECT_FALSE(fs::exists(out + "/model"));
+}
+
+TEST_F(TrainCli, SigkillNeverLeavesACorruptCheckpoint) {
+  TempDir runs;
+  const std::string out = runs.file("run");
+  const std::string args = train_args(out, "0") + " --steps 400 --checkpoint-every 1";
+  // Kill the run at different moments; every time the checkpoint left behind must resume.
+  for (const char* after : {"8", "2.9", "3.6"}) {
+    run_command("timeout -s KILL " + std::string(after) + " " + MULAN_CLI + " " + args + (fs::exists(out + "/checkpoint.pt") ? " --resume" : "") +
+                " >/dev/null 2>&1");
+    ASSERT_TRUE(fs::exists(out + "/checkpoint.pt")) << "after " << after << " s";
+    for (const auto& e : fs::directory_iterator(out)) EXPECT_NE(e.path().extension(), ".pt.tmp");
+  }
+  // Resume one step more than the checkpoint holds: loads, trains, ends.
+  const auto before = rows(out + "/metrics.jsonl");
+  ASSERT_FALSE(before.empty());
+  const CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                                  " --out " + q(out) + " --resume --stop-at " + std::to_string(before.back()["step"].get<int64_t>() + 1));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace
+}  // namespace mulan::test
