@@ -65,6 +65,18 @@ AudioConfig AudioConfig::tiny() {
   return c;
 }
 
+AudioConfig AudioConfig::tiny_ast() {
+  AudioConfig c = base_ast();
+  c.fstride = 16;
+  c.tstride = 16;
+  c.width = 64;
+  c.layers = 2;
+  c.heads = 2;
+  c.mlp = 256;
+  c.has_dist_token = false;
+  return c;
+}
+
 int AudioConfig::pooled_dim() const { return arch == "ast" ? width : resnet_width * 8 * 4; }
 
 void AudioConfig::validate(const std::string& where) const {

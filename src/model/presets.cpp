@@ -44,19 +44,19 @@ std::vector<std::string> split_words(const char* text) {
 
 }  // namespace
 
-std::vector<std::string> preset_names() { return {"tiny", "base-resnet", "base-ast"}; }
+std::vector<std::string> preset_names() { return {"tiny", "tiny-ast", "base-resnet", "base-ast"}; }
 
 MulanConfig preset(const std::string& name) {
   MulanConfig c;
-  if (name == "tiny") {
-    c.audio = AudioConfig::tiny();
+  if (name == "tiny" || name == "tiny-ast") {
+    c.audio = name == "tiny" ? AudioConfig::tiny() : AudioConfig::tiny_ast();
     c.text = BertConfig::tiny();
     c.text->vocab_size = static_cast<int>(default_vocab(0).size());
   } else if (name == "base-resnet" || name == "base-ast") {
     c.audio = name == "base-ast" ? AudioConfig::base_ast() : AudioConfig::base_resnet();
     c.text = BertConfig::base();
   } else {
-    throw UsageError("unknown preset '" + name + "' (expected tiny, base-resnet or base-ast)");
+    throw UsageError("unknown preset '" + name + "' (expected tiny, tiny-ast, base-resnet or base-ast)");
   }
   return c;
 }

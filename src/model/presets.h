@@ -8,9 +8,9 @@
 
 namespace mulan::model {
 
-// "tiny", "base-resnet", "base-ast": both towers. Base: ResNet-50 on 64 x 1000 or ViT-Base AST
-// on 128 x 1000 (the public checkpoint's layout), and bert-base-uncased. Tiny: a 1-1-1-1
-// ResNet of width 16 and a 2-layer BERT of width 128. Throws mulan::UsageError for an
+// "tiny", "tiny-ast", "base-resnet", "base-ast": both towers. Base: ResNet-50 on 64 x 1000 or
+// ViT-Base AST on 128 x 1000 (the public checkpoint's layout), and bert-base-uncased. Tiny: a
+// 1-1-1-1 ResNet of width 16 (tiny-ast: a 2-layer width-64 AST) and a 2-layer BERT of width 128. Throws mulan::UsageError for an
 // unknown name.
 MulanConfig preset(const std::string& name);
 std::vector<std::string> preset_names();

@@ -11,6 +11,7 @@
 namespace mulan::train {
 
 RunLog::RunLog(const std::string& path, int64_t resume_step, bool progress) : path_(path), progress_(progress) {
+  if (path.empty()) return;  // a process that does not report (data-parallel ranks but 0)
   if (resume_step >= 0 && std::filesystem::exists(path)) {
     std::ifstream in(path);
     std::string kept, line;
@@ -30,6 +31,7 @@ RunLog::RunLog(const std::string& path, int64_t resume_step, bool progress) : pa
 }
 
 void RunLog::write(const nlohmann::json& row) {
+  if (path_.empty()) return;
   out_ << row.dump() << "\n";
   out_.flush();
   if (!out_) throw Error(file_error(path_, "write failed"));

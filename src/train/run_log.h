@@ -12,7 +12,8 @@ namespace mulan::train {
 class RunLog {
  public:
   // Opens RUN_DIR/metrics.jsonl for appending. resume_step >= 0 first drops the rows of steps
-  // after it (they belong to work the checkpoint does not hold); < 0 starts a new file.
+  // after it (they belong to work the checkpoint does not hold); < 0 starts a new file. An
+  // empty path writes nothing (data-parallel processes other than rank 0).
   RunLog(const std::string& path, int64_t resume_step, bool progress);
   void write(const nlohmann::json& row);
   // "step 120/1000  loss 2.345  tau 0.068  lr 2.1e-04  58.2 pairs/s  data-wait 3%  ETA 3m12s"

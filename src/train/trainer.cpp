@@ -16,6 +16,7 @@
 #include "mulan/model.h"
 #include "mulan/tokenizer.h"
 #include "train/checkpoint.h"
+#include "train/distributed.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
 #include "train/run_log.h"
@@ -92,7 +93,12 @@ TrainSummary train(const TrainRun& run) {
     }
     c.validate();
   }
-  const c10::Device device(run.device);
+  // Data parallel when started by torchrun & co. (WORLD_SIZE > 1): rank 0 writes the run.
+  const DistEnv env = dist_env_from_environment();
+  std::unique_ptr<Distributed> dist;
+  if (env.world > 1) dist = std::make_unique<Distributed>(env);
+  const bool root = env.rank == 0;
+  const c10::Device device(run.device == "cuda" && env.world > 1 ? "cuda:" + std::to_string(env.local_rank) : run.device);
   Model model = Model::load(run.model_dir, device);
   if (!model.has_audio() || !model.has_text()) throw Error(run.model_dir + ": training needs a model with both towers");
   auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
@@ -117,25 +123,27 @@ TrainSummary train(const TrainRun& run) {
   CheckpointMeta meta;
   meta.seed = c.seed;
   meta.batch = c.batch;
-  meta.world = 1;
+  meta.world = env.world;
   if (run.resume) {
     const CheckpointMeta saved = load_checkpoint(ckpt, net, *opt.adamw);
     if (saved.seed != meta.seed || saved.batch != meta.batch || saved.world != meta.world) {
       throw Error(file_error(ckpt, "was written by a run with another seed, batch or number of processes than " + (dir / "train.json").string()));
     }
     meta = saved;
-  } else {
+  } else if (root) {
     fs::create_directories(dir);
     write_file_atomic((dir / "train.json").string(), nlohmann::json(c).dump(2) + "\n");
     const nlohmann::json info = {{"model", run.model_dir}, {"data", run.data}, {"val", run.val}, {"device", run.device}};
     write_file_atomic((dir / "run.json").string(), info.dump(2) + "\n");
   }
   const int64_t end = run.stop_at > 0 ? std::min(run.stop_at, c.steps) : c.steps;
-  RunLog log((dir / "metrics.jsonl").string(), run.resume ? meta.step : -1, run.progress);
+  RunLog log(root ? (dir / "metrics.jsonl").string() : "", run.resume ? meta.step : -1, run.progress && root);
   for (const std::string& n : data.notes) log.note("mulan train: " + n);
 
   data::PairLoaderOptions lo;
   lo.batch = c.batch;
+  lo.rank = env.rank;
+  lo.world = env.world;
   lo.workers = c.workers;
   lo.prefetch_batches = c.prefetch_batches;
   lo.window_frames = ac.window_frames;
@@ -155,10 +163,16 @@ TrainSummary train(const TrainRun& run) {
   std::vector<torch::Tensor> params;
   for (auto& g : opt.adamw->param_groups()) for (auto& p : g.params()) params.push_back(p);
   const bool amp = c.amp && device.is_cuda();
+  if (dist) {  // everyone starts from rank 0's model (they should have loaded the same anyway)
+    std::vector<torch::Tensor> state;
+    for (auto& p : net.parameters()) state.push_back(p);
+    for (auto& b : net.buffers()) state.push_back(b);
+    dist->broadcast(state);
+  }
   net.train();
 
   auto validate_now = [&](int64_t step) {
-    if (!val) return;
+    if (!val || !root) return;
     const ValidationResult v = run_validation(net, tokenizer, *val, c.val_batch, kind, c.tau_min, device);
     summary.val_loss = v.loss;
     summary.val_chance = v.chance;
@@ -173,7 +187,7 @@ TrainSummary train(const TrainRun& run) {
   };
   auto checkpoint_now = [&](int64_t step) {
     meta.step = step;
-    save_checkpoint(ckpt, net, *opt.adamw, meta);
+    if (root) save_checkpoint(ckpt, net, *opt.adamw, meta);
   };
 
   for (int64_t step = meta.step; step < end; ++step) {
@@ -191,8 +205,12 @@ TrainSummary train(const TrainRun& run) {
     torch::Tensor loss;
     {
       Autocast autocast(amp);
-      const torch::Tensor a = net.audio->forward(batch.windows.to(device));
-      const torch::Tensor t = net.text->forward(ids_tensor(enc.ids, enc).to(device), ids_tensor(enc.attention_mask, enc).to(device));
+      torch::Tensor a = net.audio->forward(batch.windows.to(device));
+      torch::Tensor t = net.text->forward(ids_tensor(enc.ids, enc).to(device), ids_tensor(enc.attention_mask, enc).to(device));
+      if (dist) {  // the loss of the global batch (see distributed.h)
+        a = dist->gather_rows(a);
+        t = dist->gather_rows(t);
+      }
       loss = contrastive_loss(a, t, temperature(net.log_tau, c.tau_min), kind);
     }
     const double loss_value = loss.item<double>();
@@ -200,6 +218,12 @@ TrainSummary train(const TrainRun& run) {
     opt.adamw->zero_grad();
     if (finite) {
       loss.backward();
+      if (dist) {
+        // The temperature enters every process's (identical) global loss directly, not through
+        // its own rows: each process holds the whole gradient, so it must not be summed.
+        if (net.log_tau.grad().defined()) net.log_tau.mutable_grad().div_(static_cast<double>(env.world));
+        dist->sum_gradients(params);
+      }
       // The global gradient norm (clipped to grad_clip; no clipping with 0): a non-finite one
       // skips the step like a non-finite loss.
       const double max_norm = c.grad_clip > 0 ? c.grad_clip : std::numeric_limits<double>::infinity();
@@ -227,7 +251,7 @@ TrainSummary train(const TrainRun& run) {
     const int64_t done = step + 1;
     const double tau = temperature(net.log_tau.detach().cpu(), c.tau_min).item<double>();
     const double elapsed = seconds_since(interval_start);
-    const double pairs_per_s = static_cast<double>(interval_steps * c.batch) / std::max(elapsed, 1e-9);
+    const double pairs_per_s = static_cast<double>(interval_steps * c.batch * env.world) / std::max(elapsed, 1e-9);
     const double per_step = seconds_since(run_start) / static_cast<double>(steps_this_run);
     log.progress(done, c.steps, loss_value, tau, lr, pairs_per_s, interval_wait / std::max(elapsed, 1e-9),
                  per_step * static_cast<double>(end - done));
@@ -248,9 +272,9 @@ TrainSummary train(const TrainRun& run) {
   summary.step = std::max(meta.step, end);
   summary.skipped_steps = meta.skipped_steps;
   const double total = seconds_since(run_start);
-  summary.pairs_per_s = static_cast<double>(steps_this_run * c.batch) / std::max(total, 1e-9);
+  summary.pairs_per_s = static_cast<double>(steps_this_run * c.batch * env.world) / std::max(total, 1e-9);
   summary.data_wait = loader.wait_seconds() / std::max(total, 1e-9);
-  if (end == c.steps) model.save((dir / "model").string(), (fs::path(run.model_dir) / "vocab.txt").string());
+  if (end == c.steps && root) model.save((dir / "model").string(), (fs::path(run.model_dir) / "vocab.txt").string());
   return summary;
 }
 

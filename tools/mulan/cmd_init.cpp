@@ -44,7 +44,8 @@ void register_init(CLI::App& app) {
                                          "model.safetensors, vocab.txt) of a preset size");
   auto a = std::make_shared<InitArgs>();
   cmd->add_option("--preset", a->preset,
-                  "tiny (a small ResNet and a 2-layer width-128 BERT: trains on 2 CPU cores), base-resnet or "
+                  "tiny (a small ResNet and a 2-layer width-128 BERT: trains on 2 CPU cores), tiny-ast (the same "
+                  "with a 2-layer width-64 AST), base-resnet or "
                   "base-ast (the paper's sizes: ResNet-50 or ViT-Base AST, and bert-base-uncased)")
       ->required()
       ->check(CLI::IsMember(model::preset_names()));

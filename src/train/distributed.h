@@ -1,0 +1,56 @@
+// Data-parallel training over torch's c10d: a TCPStore rendezvous from the torchrun
+// environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; so torchrun, Slurm or an
+// MPI launcher can start it) and a Gloo process group. CUDA tensors are staged through the CPU
+// for Gloo.
+//
+// The loss is the loss of the global batch: every process gathers every process's embeddings
+// (gather_rows), computes the same global loss, and back-propagates into its own rows only;
+// the sum of the processes' gradients (sum_gradients) is then the gradient of the global loss,
+// exactly as one process with the whole batch would compute it. A parameter that enters the
+// loss directly (the temperature) has its whole gradient on every process: the caller divides
+// it by the world size before the sum.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mulan::train {
+
+struct DistEnv {
+  int rank = 0;
+  int world = 1;
+  int local_rank = 0;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 29500;
+  double timeout_s = 600;  // MULAN_DIST_TIMEOUT_S: how long to wait for the others
+};
+
+// Reads the environment; WORLD_SIZE unset means one process. Throws mulan::Error naming the
+// variable when one is malformed or inconsistent.
+DistEnv dist_env_from_environment();
+
+class Distributed {
+ public:
+  explicit Distributed(const DistEnv& env);  // joins the group (blocks until all have joined)
+  ~Distributed();
+
+  int rank() const;
+  int world() const;
+  // local: [B, d] on any device -> [world x B, d] in rank order; only this process's rows
+  // carry gradient (the others are constants here and get theirs on their own process).
+  at::Tensor gather_rows(const at::Tensor& local);
+  // Sums the gradients of params over the processes (in place, one flat all-reduce).
+  void sum_gradients(const std::vector<at::Tensor>& params);
+  // Copies root's values of tensors to every process (in place).
+  void broadcast(const std::vector<at::Tensor>& tensors, int root = 0);
+  void barrier();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mulan::train

@@ -1,0 +1,106 @@
+// Data-parallel training: 2 processes on loopback with batch B each equal 1 process with batch
+// 2B (the loss of the global batch, gradients summed), loss for loss and parameter for
+// parameter. The audio tower is tiny-ast (LayerNorm only: BatchNorm statistics are per process
+// in data-parallel training, as in PyTorch's DDP without SyncBatchNorm) and dropout is off.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sndfile.h>
+#include <sys/socket.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "mulan/safetensors.h"
+#include "support/test_support.h"
+
+namespace mulan::test {
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+int free_port() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  close(s);
+  return ntohs(a.sin_port);
+}
+
+std::vector<json> rows(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
+  TempDir dir;
+  fs::create_directories(dir.path() / "audio");
+  {
+    std::ofstream m(dir.file("manifest.jsonl"));
+    for (int i = 0; i < 10; ++i) {
+      const std::string name = "audio/t" + std::to_string(i) + ".wav";
+      write_audio(dir.file(name), tone(200.0 * (1 + i), 2.0, 16000), 1, 16000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+      m << json({{"id", "t" + std::to_string(i)}, {"audio", name},
+                 {"texts", {{"sf", {"tone " + std::to_string(i)}}, {"pl", {"tones " + std::to_string(i % 3)}}}}})
+               .dump()
+        << "\n";
+    }
+  }
+  ASSERT_EQ(run_cli("init --preset tiny-ast --seed 5 --out " + shell_quote(dir.file("init"))).exit_code, 0);
+  json config = json::parse(std::ifstream(dir.file("init/config.json")));
+  config["text"]["hidden_dropout_prob"] = 0.0;
+  config["text"]["attention_probs_dropout_prob"] = 0.0;
+  std::ofstream(dir.file("init/config.json")) << config.dump(2);
+  // adam_eps 1e-2: Adam's first steps move a weight by about lr x sign(gradient), so a weight
+  // whose gradient is ~1e-9 (float rounding of a sum in another order) would move by +-lr on
+  // one side and -+lr on the other; a large eps keeps updates proportional to gradients, so
+  // what is compared is the gradient of the global batch.
+  std::ofstream(dir.file("train.json"))
+      << R"({"warmup_steps": 0, "lr": 0.01, "trunk_lr": 0.01, "adam_eps": 0.01, "val_every": 0, "log_every": 1})";
+
+  const int steps = 4;
+  auto args = [&](const std::string& out, int batch) {
+    return std::string(MULAN_CLI) + " train --model " + shell_quote(dir.file("init")) + " --data " +
+           shell_quote(dir.file("manifest.jsonl")) + " --out " + shell_quote(out) + " --config " + shell_quote(dir.file("train.json")) +
+           " --steps " + std::to_string(steps) + " --batch " + std::to_string(batch) + " --no-progress";
+  };
+  CommandResult one = run_command(args(dir.file("one"), 6));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
+  CommandResult two = run_command("(" + env + " RANK=1 LOCAL_RANK=1 " + args(dir.file("two"), 3) + " > " + shell_quote(dir.file("rank1.log")) +
+                                  " 2>&1 &) ; " + env + " RANK=0 LOCAL_RANK=0 " + args(dir.file("two"), 3) + " && sleep 1 && cat " +
+                                  shell_quote(dir.file("rank1.log")));
+  ASSERT_EQ(two.exit_code, 0) << two.err << two.out;
+
+  const auto a = rows(dir.file("one/metrics.jsonl")), b = rows(dir.file("two/metrics.jsonl"));
+  ASSERT_EQ(a.size(), static_cast<size_t>(steps));
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i]["loss"].get<double>(), b[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;
+  // The parameters moved, and moved the same.
+  const TensorMap init = read_safetensors(dir.file("init/model.safetensors")).tensors;
+  const TensorMap p1 = read_safetensors(dir.file("one/model/model.safetensors")).tensors;
+  const TensorMap p2 = read_safetensors(dir.file("two/model/model.safetensors")).tensors;
+  ASSERT_EQ(p1.size(), p2.size());
+  double moved = 0, differ = 0;
+  for (const auto& [name, t] : p1) {
+    moved = std::max(moved, (t - init.at(name)).abs().max().item<double>());
+    differ = std::max(differ, (t - p2.at(name)).abs().max().item<double>());
+  }
+  EXPECT_GT(moved, 1e-4);  // 10x the tolerance below
+  EXPECT_LT(differ, 1e-5);
+  // Only rank 0 wrote the run.
+  EXPECT_TRUE(fs::exists(dir.file("two/checkpoint.pt")));
+}
+
+}  // namespace
+}  // namespace mulan::test
