@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   mulan::cli::register_embed_text(app);
   mulan::cli::register_embed_audio(app);
   mulan::cli::register_train(app);
+  mulan::cli::register_dataset(app);
+  mulan::cli::register_eval_report(app);
 
   try {
     app.parse(argc, argv);
