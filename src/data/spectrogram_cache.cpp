@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "mulan/audio.h"
+#include "data/shards.h"
 
 namespace mulan::data {
 
@@ -21,7 +21,7 @@ at::Tensor SpectrogramCache::get(int64_t key, const std::string& path) {
     ++misses_;
   }
   // Decode outside the lock: other threads go on with other recordings meanwhile.
-  std::vector<float> pcm = audio::decode(path);
+  std::vector<float> pcm = load_audio(path);
   const auto frame = static_cast<std::size_t>(frontend_.config().frame_length());
   if (pcm.size() < frame) pcm.resize(frame, 0.0f);
   at::Tensor wave = torch::from_blob(pcm.data(), {static_cast<int64_t>(pcm.size())}, torch::kFloat32);

@@ -18,7 +18,8 @@ class SpectrogramCache {
  public:
   SpectrogramCache(const audio::FrontendConfig& frontend, int64_t max_bytes);
 
-  // The [F, T] float32 CPU spectrogram of the whole recording at path (decoded, downmixed,
+  // The [F, T] float32 CPU spectrogram of the whole recording at path (a file or a shard
+  // member, see shards.h; decoded, downmixed,
   // resampled to 16 kHz); key identifies it in the cache. Throws mulan::Error naming the file
   // when it cannot be decoded. A recording shorter than one frame is padded with silence.
   at::Tensor get(int64_t key, const std::string& path);

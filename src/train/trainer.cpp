@@ -11,6 +11,7 @@
 
 #include "data/manifest.h"
 #include "data/pair_loader.h"
+#include "data/shards.h"
 #include "model/mulan_model.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
@@ -59,7 +60,10 @@ Data read_data(const TrainRun& run, const TrainConfig& c) {
   data::ManifestOptions opt;
   opt.require_texts = true;
   opt.max_bad_fraction = c.max_bad_fraction;
-  const data::Manifest m = data::read_manifest(run.data, opt);
+  auto read = [&](const std::string& spec) {
+    return data::is_shard_spec(spec) ? data::read_shards(data::expand_shards(spec), opt) : data::read_manifest(spec, opt);
+  };
+  const data::Manifest m = read(run.data);
   if (!m.bad.empty()) d.notes.push_back(m.bad_summary());
   for (const data::Recording& r : m.rows) {
     if (r.split.empty() || r.split == "train") d.train.push_back(r);
@@ -67,7 +71,7 @@ Data read_data(const TrainRun& run, const TrainConfig& c) {
   }
   if (d.train.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with texts (split \"train\" or none)"));
   if (!run.val.empty()) {
-    const data::Manifest v = data::read_manifest(run.val, opt);
+    const data::Manifest v = read(run.val);
     if (!v.bad.empty()) d.notes.push_back(v.bad_summary());
     d.val = v.rows;
   }

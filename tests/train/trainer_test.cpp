@@ -170,5 +170,26 @@ TEST_F(TrainCli, SigkillNeverLeavesACorruptCheckpoint) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+TEST_F(TrainCli, TrainsOnWebDatasetShards) {
+  TempDir runs;
+  const fs::path src = runs.path() / "src";
+  fs::create_directories(src);
+  for (int i = 0; i < 12; ++i) {
+    fs::copy_file(dir_->file("audio/t" + std::to_string(i) + ".wav"), src / ("k" + std::to_string(i) + ".wav"));
+    std::ofstream(src / ("k" + std::to_string(i) + ".json")) << json({{"text", "tone number " + std::to_string(i)}}).dump();
+  }
+  fs::create_directories(runs.path() / "shards");
+  for (int s = 0; s < 2; ++s) {
+    std::string members;
+    for (int i = s * 6; i < s * 6 + 6; ++i) members += " k" + std::to_string(i) + ".wav k" + std::to_string(i) + ".json";
+    ASSERT_EQ(run_command("cd " + q(src.string()) + " && tar cf " + q(runs.file("shards/part-00" + std::to_string(s) + ".tar")) + members).exit_code, 0);
+  }
+  const CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(runs.file("shards/part-{000..001}.tar")) +
+                                  " --out " + q(runs.file("run")) + " --batch 4 --steps 3 --no-progress --val-every 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["step"], 3);
+  EXPECT_EQ(rows(runs.file("run") + "/metrics.jsonl").back()["bad_recordings"], 0);
+}
+
 }  // namespace
 }  // namespace mulan::test

@@ -62,7 +62,8 @@ void register_train(CLI::App& app) {
       "metrics.jsonl, checkpoint.pt and, at the end, model/. Prints a JSON summary on stdout.");
   auto a = std::make_shared<TrainArgs>();
   cmd->add_option("--model", a->run.model_dir, "Initial model directory (e.g. from mulan init or mulan import)")->required();
-  cmd->add_option("--data", a->run.data, "Training manifest (.jsonl); rows of split \"train\" or without a split")->required();
+  cmd->add_option("--data", a->run.data, "Training data: a manifest (.jsonl; rows of split \"train\" or without a split) or WebDataset "
+                  "tar shards (a .tar, a folder of them, or a pattern like train-{000..099}.tar)")->required();
   cmd->add_option("--out", a->run.out_dir, "Run directory")->required();
   cmd->add_option("--val", a->run.val, "Validation manifest (default: the data's rows of split \"val\")");
   cmd->add_option("--config", a->config_path, "train.json with any TrainConfig fields (src/train/train_config.h); flags override it");
