@@ -31,6 +31,7 @@ bench: build
 	$(BUILD_DIR)/bench/bench_text
 	$(BUILD_DIR)/bench/bench_tokenizer
 	$(BUILD_DIR)/bench/bench_audio_tower
+	$(BUILD_DIR)/bench/bench_train
 
 demo: build
 	bash scripts/demo.sh $(BUILD_DIR)

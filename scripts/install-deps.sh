@@ -15,6 +15,8 @@ packages=(
   # text, config, CLI, server, index, shards
   libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsqlite3-dev
   libfaiss-dev libarchive-dev
+  # SHA-256 of model directories (evaluation provenance, embedding cache)
+  libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # independent references for the tests (run as /usr/bin/python3)

@@ -70,7 +70,7 @@ void PairLoader::make_pair(int64_t step, int64_t slot, Pending& out) {
     if (options_.spec_augment) audio::spec_augment_(window, options_.spec_augment_config, rng);
     std::lock_guard<std::mutex> lock(mutex_);
     out.windows[slot] = window;
-    out.texts[slot] = r.texts.at(spec.source)[spec.text];
+    out.texts[slot] = spec.source.empty() ? std::string() : r.texts.at(spec.source)[spec.text];
     out.sources[slot] = spec.source;
     out.recordings[slot] = rec;
     return;

@@ -13,7 +13,7 @@ uint64_t mix_seed(uint64_t a, uint64_t b) {
 }
 
 PairSampler::PairSampler(const std::vector<Recording>& recordings, const std::map<std::string, double>& ratio,
-                         uint64_t seed)
+                         uint64_t seed, bool need_texts)
     : ratio_(ratio), seed_(seed) {
   for (const Recording& r : recordings) {
     bool usable = false;
@@ -21,13 +21,15 @@ PairSampler::PairSampler(const std::vector<Recording>& recordings, const std::ma
       auto w = ratio_.find(source);
       if (w != ratio_.end() && w->second > 0 && !texts.empty()) usable = true;
     }
-    if (usable) {
+    if (usable || !need_texts) {
       recordings_.push_back(r);
     } else {
       unusable_.push_back({r.where, "no texts of a source with a positive weight in source_ratio"});
     }
   }
-  if (recordings_.empty()) throw Error("no usable training pairs: no recording has a text of a source in source_ratio");
+  if (recordings_.empty()) {
+    throw Error(need_texts ? "no usable training pairs: no recording has a text of a source in source_ratio" : "no recordings");
+  }
 }
 
 std::shared_ptr<const std::vector<int64_t>> PairSampler::permutation(int64_t epoch) const {
@@ -63,6 +65,7 @@ PairSpec PairSampler::pair_for(int64_t recording, uint64_t seed) const {
     auto w = ratio_.find(source);
     if (w != ratio_.end() && w->second > 0) total += w->second;
   }
+  if (total <= 0) return p;  // no text (need_texts false): source ""
   double x = rng.uniform() * total;
   for (const auto& [source, texts] : r.texts) {  // std::map: sources in a fixed order
     auto w = ratio_.find(source);

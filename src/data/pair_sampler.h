@@ -34,8 +34,10 @@ uint64_t mix_seed(uint64_t a, uint64_t b);
 class PairSampler {
  public:
   // Keeps the recordings with at least one text of a source of positive weight; the others
-  // are counted in unusable().
-  PairSampler(const std::vector<Recording>& recordings, const std::map<std::string, double>& ratio, uint64_t seed);
+  // are counted in unusable(). With need_texts false (audio-only training, e.g. the tagger)
+  // every recording is kept and a pair without text has source "".
+  PairSampler(const std::vector<Recording>& recordings, const std::map<std::string, double>& ratio, uint64_t seed,
+              bool need_texts = true);
 
   PairSpec pair(int64_t global_index) const;
   // The recording at another position of the same epoch: what a pair falls back to when its

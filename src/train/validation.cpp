@@ -3,9 +3,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <span>
 
 #include "data/pair_sampler.h"
 #include "data/spectrogram_cache.h"
+#include "eval/metrics.h"
 #include "model/mulan_model.h"
 #include "mulan/error.h"
 #include "mulan/tokenizer.h"
@@ -70,25 +72,14 @@ ValidationResult run_validation(model::MulanModelImpl& net, const text::Tokenize
   }
   r.loss = weighted / static_cast<double>(counted);
   r.chance = chance / static_cast<double>(counted);
-  // Text i against every recording: rank of recording i.
-  const at::Tensor scores = torch::matmul(t, a.t()).contiguous();  // [N, N]
-  const float* sp = scores.data_ptr<float>();
-  std::vector<double> ranks;
-  for (int64_t i = 0; i < n; ++i) {
-    const float target = sp[i * n + i];
-    int64_t rank = 1;
-    for (int64_t j = 0; j < n; ++j) {
-      const float v = sp[i * n + j];
-      if (v > target || (v == target && j < i)) ++rank;
-    }
-    ranks.push_back(static_cast<double>(rank));
-    r.r_at_10 += rank <= 10 ? 1.0 : 0.0;
-    r.map += 1.0 / static_cast<double>(rank);
-  }
-  r.r_at_10 /= static_cast<double>(n);
-  r.map /= static_cast<double>(n);
-  std::sort(ranks.begin(), ranks.end());
-  r.median_rank = n % 2 ? ranks[n / 2] : 0.5 * (ranks[n / 2 - 1] + ranks[n / 2]);
+  // Text i against every recording; its target is recording i.
+  const at::Tensor scores = torch::matmul(t, a.t()).to(torch::kFloat64).contiguous();  // [N, N]
+  const at::Tensor relevance = torch::eye(n, torch::kUInt8).contiguous();
+  const eval::RetrievalResult ret = eval::retrieval_metrics(std::span<const double>(scores.data_ptr<double>(), n * n),
+                                                            std::span<const uint8_t>(relevance.data_ptr<uint8_t>(), n * n), n, n);
+  r.r_at_10 = ret.r_at_10;
+  r.map = ret.map;
+  r.median_rank = ret.median_rank;
   if (was_training) net.train();
   return r;
 }

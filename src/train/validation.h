@@ -42,7 +42,7 @@ struct ValidationResult {
   int64_t pairs = 0;
 };
 
-// Ranks: descending score, ties broken by recording order (as src/eval/metrics.h).
+// Ranks as src/eval/metrics.h defines them (descending score, ties broken by recording order).
 ValidationResult run_validation(model::MulanModelImpl& net, const text::Tokenizer& tokenizer, const ValidationSet& set,
                                 int64_t batch, LossKind loss, double tau_min, c10::Device device);
 

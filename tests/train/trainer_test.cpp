@@ -43,6 +43,7 @@ class TrainCli : public ::testing::Test {
       json row = {{"id", "t" + std::to_string(i)},
                   {"audio", name},
                   {"texts", {{"sf", {word + " tone " + std::to_string(i)}}, {"aset", {word + " pitch"}}, {"pl", {word + " sounds"}}}},
+                  {"labels", {word}},
                   {"split", i % 4 == 3 ? "val" : "train"}};
       m << row.dump() << "\n";
     }
@@ -189,6 +190,28 @@ TEST_F(TrainCli, TrainsOnWebDatasetShards) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["step"], 3);
   EXPECT_EQ(rows(runs.file("run") + "/metrics.jsonl").back()["bad_recordings"], 0);
+}
+
+TEST_F(TrainCli, PretrainTaggerLearnsTheLabels) {
+  TempDir runs;
+  std::ofstream(runs.file("labels.txt")) << "low\nmiddle\nhigh\n";
+  std::ofstream(runs.file("fast.json")) << R"({"warmup_steps": 5, "lr": 0.003, "trunk_lr": 0.003})";
+  ASSERT_EQ(run_cli("init --preset tiny --seed 3 --tagger-classes 3 --out " + q(runs.file("init"))).exit_code, 0);
+  const CommandResult r = run_cli("pretrain-tagger --model " + q(runs.file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                                  " --labels " + q(runs.file("labels.txt")) + " --out " + q(runs.file("run")) +
+                                  " --steps 40 --batch 8 --no-progress --config " + q(runs.file("fast.json")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json s = json::parse(r.out);
+  // 3 validation tones, one per label: each label's positive must outrank its two negatives.
+  EXPECT_GE(s["val"]["macro_roc_auc"].get<double>(), 0.99) << r.out;
+  EXPECT_LT(s["val"]["loss"].get<double>(), std::log(2.0));  // below the BCE of a coin
+  EXPECT_TRUE(fs::exists(runs.file("run/model/model.safetensors")));
+  // A labels file that does not fit the head is refused, naming both.
+  std::ofstream(runs.file("two.txt")) << "low\nhigh\n";
+  const CommandResult bad = run_cli("pretrain-tagger --model " + q(runs.file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                                    " --labels " + q(runs.file("two.txt")) + " --out " + q(runs.file("run2")) + " --steps 2");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("tagger_classes = 3"), std::string::npos) << bad.err;
 }
 
 }  // namespace

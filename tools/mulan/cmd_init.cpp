@@ -14,12 +14,14 @@ namespace {
 struct InitArgs {
   std::string preset, out;
   uint64_t seed = 0;
+  int tagger_classes = 0;
   bool force = false;
 };
 
 void run_init(const InitArgs& a) {
   namespace fs = std::filesystem;
-  const MulanConfig config = model::preset(a.preset);
+  MulanConfig config = model::preset(a.preset);
+  config.audio->tagger_classes = a.tagger_classes;
   if (fs::exists(fs::path(a.out) / "config.json") && !a.force) {
     throw Error(file_error(a.out, "already holds a model (config.json); --force replaces it"));
   }
@@ -51,6 +53,9 @@ void register_init(CLI::App& app) {
       ->check(CLI::IsMember(model::preset_names()));
   cmd->add_option("--out", a->out, "Model directory to create")->required();
   cmd->add_option("--seed", a->seed, "Seed of the random initialisation")->capture_default_str();
+  cmd->add_option("--tagger-classes", a->tagger_classes,
+                  "Add an AudioSet-style tagger head with this many classes (527 for AudioSet) for mulan pretrain-tagger")
+      ->check(CLI::Range(0, 100000));
   cmd->add_flag("--force", a->force, "Replace a model already in --out");
   cmd->callback([a] { run_init(*a); });
 }

@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   mulan::cli::register_embed_text(app);
   mulan::cli::register_embed_audio(app);
   mulan::cli::register_train(app);
+  mulan::cli::register_pretrain_tagger(app);
   mulan::cli::register_dataset(app);
+  mulan::cli::register_eval(app);
   mulan::cli::register_eval_report(app);
 
   try {

@@ -1,0 +1,256 @@
+#include "train/tagger_trainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "data/manifest.h"
+#include "data/pair_loader.h"
+#include "data/shards.h"
+#include "eval/metrics.h"
+#include "model/mulan_model.h"
+#include "mulan/error.h"
+#include "mulan/model.h"
+#include "mulan/windows.h"
+#include "train/checkpoint.h"
+#include "train/optimizer.h"
+#include "train/run_log.h"
+#include "util/atomic_file.h"
+
+namespace mulan::train {
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::map<std::string, int64_t> read_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(file_error(path, "cannot open labels file"));
+  std::map<std::string, int64_t> index;
+  int64_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    ++n;
+    if (line.empty()) throw Error(path + ":" + std::to_string(n) + ": empty label");
+    if (!index.emplace(line, n - 1).second) throw Error(path + ":" + std::to_string(n) + ": label '" + line + "' repeats");
+  }
+  return index;
+}
+
+// Recordings with at least one known label; the rest are counted.
+std::vector<data::Recording> labelled(const data::Manifest& m, const std::map<std::string, int64_t>& labels,
+                                      std::vector<std::string>& notes) {
+  std::vector<data::Recording> out;
+  int64_t none = 0, unknown = 0;
+  for (const data::Recording& r : m.rows) {
+    int64_t known = 0;
+    for (const std::string& l : r.labels) {
+      if (labels.count(l)) ++known;
+      else ++unknown;
+    }
+    if (known) out.push_back(r);
+    else ++none;
+  }
+  if (none) notes.push_back(std::to_string(none) + " recordings of " + m.path + " have no label of the labels file: skipped");
+  if (unknown) notes.push_back(std::to_string(unknown) + " labels in " + m.path + " are not in the labels file: ignored");
+  return out;
+}
+
+torch::Tensor targets(const std::vector<data::Recording>& recs, const std::vector<int64_t>& which,
+                      const std::map<std::string, int64_t>& labels) {
+  torch::Tensor y = torch::zeros({static_cast<int64_t>(which.size()), static_cast<int64_t>(labels.size())});
+  auto acc = y.accessor<float, 2>();
+  for (size_t i = 0; i < which.size(); ++i) {
+    for (const std::string& l : recs[which[i]].labels) {
+      if (auto it = labels.find(l); it != labels.end()) acc[i][it->second] = 1.0f;
+    }
+  }
+  return y;
+}
+
+}  // namespace
+
+TaggerSummary pretrain_tagger(const TaggerRun& tr) {
+  const TrainRun& run = tr.base;
+  const fs::path dir(run.out_dir);
+  const std::string ckpt = (dir / "checkpoint.pt").string();
+  TrainConfig c = run.config;
+  if (run.resume) {
+    if (!fs::exists(ckpt)) throw Error(file_error(ckpt, "no checkpoint to resume from (is --out the run directory?)"));
+    c = load_train_config((dir / "train.json").string());
+  } else {
+    if (fs::exists(ckpt)) throw UsageError(run.out_dir + " already holds a run (checkpoint.pt): use --resume, or another --out");
+    c.validate();
+  }
+  const c10::Device device(run.device);
+  Model model = Model::load(run.model_dir, device);
+  if (!model.has_audio()) throw Error(run.model_dir + ": the model has no audio tower");
+  const AudioConfig& ac = *model.config().audio;
+  const auto labels = read_labels(tr.labels);
+  if (ac.tagger_classes != static_cast<int>(labels.size())) {
+    throw Error(tr.labels + ": " + std::to_string(labels.size()) + " labels, but " + run.model_dir + " has audio.tagger_classes = " +
+                std::to_string(ac.tagger_classes) + " (mulan init --tagger-classes N makes a model with a tagger head)");
+  }
+  auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
+
+  std::vector<std::string> notes;
+  data::ManifestOptions opt;
+  opt.max_bad_fraction = c.max_bad_fraction;
+  auto read = [&](const std::string& spec) {
+    return data::is_shard_spec(spec) ? data::read_shards(data::expand_shards(spec), opt) : data::read_manifest(spec, opt);
+  };
+  const data::Manifest m = read(run.data);
+  if (!m.bad.empty()) notes.push_back(m.bad_summary());
+  data::Manifest train_m = m, val_m = m;
+  train_m.rows.clear();
+  val_m.rows.clear();
+  for (const auto& r : m.rows) {
+    if (r.split.empty() || r.split == "train") train_m.rows.push_back(r);
+    if (run.val.empty() && r.split == "val") val_m.rows.push_back(r);
+  }
+  if (!run.val.empty()) val_m = read(run.val);
+  const std::vector<data::Recording> train_rows = labelled(train_m, labels, notes);
+  const std::vector<data::Recording> val_rows = labelled(val_m, labels, notes);
+  if (train_rows.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with labels"));
+  auto sampler = std::make_shared<data::PairSampler>(train_rows, c.source_ratio, c.seed, /*need_texts=*/false);
+
+  // Only the audio tower learns here.
+  for (auto& p : net.named_parameters()) {
+    if (!p.key().starts_with("audio.") || p.key().starts_with("audio.proj.")) p.value().set_requires_grad(false);
+  }
+  Optimizer opt_ = make_optimizer(net, c);
+  CheckpointMeta meta;
+  meta.seed = c.seed;
+  meta.batch = c.batch;
+  if (run.resume) {
+    const CheckpointMeta saved = load_checkpoint(ckpt, net, *opt_.adamw);
+    if (saved.seed != meta.seed || saved.batch != meta.batch) throw Error(file_error(ckpt, "was written with another seed or batch"));
+    meta = saved;
+  } else {
+    fs::create_directories(dir);
+    write_file_atomic((dir / "train.json").string(), nlohmann::json(c).dump(2) + "\n");
+    write_file_atomic((dir / "run.json").string(),
+                      nlohmann::json({{"task", "pretrain-tagger"}, {"model", run.model_dir}, {"data", run.data}, {"labels", tr.labels}}).dump(2) + "\n");
+  }
+  RunLog log((dir / "metrics.jsonl").string(), run.resume ? meta.step : -1, run.progress);
+  for (const std::string& n : notes) log.note("mulan pretrain-tagger: " + n);
+
+  data::PairLoaderOptions lo;
+  lo.batch = c.batch;
+  lo.workers = c.workers;
+  lo.prefetch_batches = c.prefetch_batches;
+  lo.window_frames = ac.window_frames;
+  lo.frontend = audio::FrontendConfig::named(ac.frontend);
+  lo.spec_augment = c.spec_augment;
+  lo.spec_augment_config = c.spec_augment_config(ac.n_mels);
+  lo.cache_bytes = c.cache_mb << 20;
+  lo.max_bad_fraction = c.max_bad_fraction;
+  data::PairLoader loader(sampler, lo, meta.step);
+
+  // Validation: the middle window of each recording, every label scored.
+  torch::Tensor val_windows, val_targets;
+  if (!val_rows.empty()) {
+    data::SpectrogramCache cache(lo.frontend, 0);
+    std::vector<torch::Tensor> w;
+    std::vector<int64_t> idx;
+    for (size_t i = 0; i < val_rows.size(); ++i) {
+      try {
+        const torch::Tensor spec = cache.get(static_cast<int64_t>(i), val_rows[i].audio);
+        const int64_t start = std::max<int64_t>(0, (spec.size(1) - ac.window_frames) / 2);
+        w.push_back(audio::cut_windows(spec, {start}, ac.window_frames, cache.frontend().silence_value())[0]);
+        idx.push_back(static_cast<int64_t>(i));
+      } catch (const Error& e) {
+        notes.push_back(val_rows[i].where + ": " + e.what());
+      }
+    }
+    if (!w.empty()) {
+      val_windows = torch::stack(w);
+      val_targets = targets(val_rows, idx, labels);
+    }
+  }
+  TaggerSummary summary;
+  auto validate_now = [&](int64_t step) {
+    if (!val_windows.defined()) return;
+    net.eval();
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> logits;
+    for (int64_t s = 0; s < val_windows.size(0); s += c.val_batch) {
+      logits.push_back(net.audio->tag_logits(val_windows.slice(0, s, s + c.val_batch).to(device)).cpu());
+    }
+    const torch::Tensor z = torch::cat(logits);
+    summary.val_loss = torch::binary_cross_entropy_with_logits(z, val_targets).item<double>();
+    const torch::Tensor zd = z.to(torch::kFloat64).contiguous();
+    const torch::Tensor yd = val_targets.to(torch::kUInt8).contiguous();
+    const int64_t n = z.size(0), k = z.size(1);
+    const std::span<const double> scores(zd.data_ptr<double>(), n * k);
+    const std::span<const uint8_t> truth(yd.data_ptr<uint8_t>(), n * k);
+    const eval::MacroResult auc = eval::macro_roc_auc(scores, truth, n, k);
+    const eval::MacroResult ap = eval::macro_average_precision(scores, truth, n, k);
+    summary.val_roc_auc = auc.mean;
+    summary.val_map = ap.mean;
+    log.write({{"split", "val"}, {"step", step}, {"loss", summary.val_loss}, {"macro_roc_auc", auc.mean}, {"macro_map", ap.mean},
+               {"labels_used", auc.used}, {"labels_excluded", auc.excluded}});
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "validation at step %lld: BCE %.4f  macro ROC-AUC %.3f  mAP %.3f  (%d labels)",
+                  static_cast<long long>(step), summary.val_loss, auc.mean, ap.mean, auc.used);
+    log.note(buf);
+    net.train();
+  };
+
+  std::vector<torch::Tensor> params;
+  for (auto& g : opt_.adamw->param_groups()) for (auto& p : g.params()) params.push_back(p);
+  const int64_t end = run.stop_at > 0 ? std::min(run.stop_at, c.steps) : c.steps;
+  const auto start = Clock::now();
+  int64_t in_row = 0, done_here = 0;
+  net.train();
+  for (int64_t step = meta.step; step < end; ++step) {
+    const data::PairBatch batch = loader.next();
+    torch::manual_seed(data::mix_seed(c.seed, static_cast<uint64_t>(step)));
+    const torch::Tensor logits = net.audio->tag_logits(batch.windows.to(device));
+    const torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, targets(sampler->recordings(), batch.recordings, labels).to(device));
+    const double value = loss.item<double>();
+    bool finite = std::isfinite(value);
+    opt_.adamw->zero_grad();
+    if (finite) {
+      loss.backward();
+      finite = std::isfinite(torch::nn::utils::clip_grad_norm_(params, c.grad_clip > 0 ? c.grad_clip : INFINITY));
+    }
+    const double lr = opt_.set_lr(step, c);
+    if (finite) {
+      opt_.adamw->step();
+      in_row = 0;
+    } else {
+      ++meta.skipped_steps;
+      if (++in_row >= c.max_nonfinite_steps) {
+        throw Error("pre-training stopped at step " + std::to_string(step + 1) + ": " + std::to_string(in_row) +
+                    " non-finite losses in a row; the last good checkpoint is " + (fs::exists(ckpt) ? ckpt : std::string("(none yet)")));
+      }
+    }
+    ++done_here;
+    summary.last_loss = value;
+    const int64_t done = step + 1;
+    const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    summary.pairs_per_s = static_cast<double>(done_here * c.batch) / std::max(elapsed, 1e-9);
+    log.progress(done, c.steps, value, 0, lr, summary.pairs_per_s, loader.wait_seconds() / std::max(elapsed, 1e-9),
+                 elapsed / static_cast<double>(done_here) * static_cast<double>(end - done));
+    if (done % c.log_every == 0 || done == end) {
+      log.write({{"step", done}, {"loss", value}, {"lr", lr}, {"pairs_per_s", summary.pairs_per_s},
+                 {"data_wait", loader.wait_seconds() / std::max(elapsed, 1e-9)}, {"skipped_steps", meta.skipped_steps}});
+    }
+    if ((c.val_every > 0 && done % c.val_every == 0) || (done == end && end == c.steps)) validate_now(done);
+    if ((c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || done == end) {
+      meta.step = done;
+      save_checkpoint(ckpt, net, *opt_.adamw, meta);
+    }
+  }
+  log.end_progress();
+  summary.step = std::max(meta.step, end);
+  if (end == c.steps) model.save((dir / "model").string(), (fs::path(run.model_dir) / "vocab.txt").string());
+  return summary;
+}
+
+}  // namespace mulan::train

@@ -1,0 +1,29 @@
+// `mulan pretrain-tagger`: AudioSet-style pre-training of the audio tower (spec 1.2): the
+// trunk and the tagger head ("audio.tagger.") learn a multi-label classifier, a sigmoid and a
+// binary cross-entropy per class, from the manifest's "labels". The contrastive stage then
+// starts from RUN_DIR/model (its tagger head is ignored there).
+#pragma once
+
+#include <string>
+
+#include "train/trainer.h"
+
+namespace mulan::train {
+
+struct TaggerRun {
+  TrainRun base;           // model, data, val, out, resume, stop_at, device, progress, config
+  std::string labels;      // LABELS.txt: one label a line; line i is class i (audio.tagger_classes lines)
+};
+
+struct TaggerSummary {
+  int64_t step = 0;
+  double last_loss = 0;
+  double val_loss = -1;     // mean BCE per class and example
+  double val_roc_auc = -1;  // macro over labels with positives and negatives
+  double val_map = -1;      // macro average precision
+  double pairs_per_s = 0;
+};
+
+TaggerSummary pretrain_tagger(const TaggerRun& run);
+
+}  // namespace mulan::train

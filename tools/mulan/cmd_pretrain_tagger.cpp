@@ -1,0 +1,68 @@
+// mulan pretrain-tagger --model DIR --data MANIFEST --labels LABELS.txt --out RUN_DIR: AudioSet-style
+// multi-label pre-training of the audio tower (spec 1.2) before the contrastive stage.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "commands.h"
+#include "mulan/error.h"
+#include "train/tagger_trainer.h"
+
+namespace mulan::cli {
+
+namespace {
+struct TaggerArgs {
+  train::TaggerRun run;
+  std::string config_path;
+  std::optional<int64_t> steps, batch;
+  std::optional<uint64_t> seed;
+  std::optional<double> lr;
+  bool no_progress = false;
+};
+
+void run_tagger(TaggerArgs a) {
+  train::TrainRun& run = a.run.base;
+  if (run.resume && (a.steps || a.batch || a.seed || a.lr || !a.config_path.empty())) {
+    throw UsageError("--resume continues the run as RUN_DIR/train.json describes it: drop --config and the config flags");
+  }
+  if (!a.config_path.empty()) run.config = train::load_train_config(a.config_path);
+  if (a.steps) run.config.steps = *a.steps;
+  if (a.batch) run.config.batch = *a.batch;
+  if (a.seed) run.config.seed = *a.seed;
+  if (a.lr) run.config.lr = run.config.trunk_lr = *a.lr;
+  run.progress = !a.no_progress && isatty(fileno(stderr));
+  const train::TaggerSummary s = train::pretrain_tagger(a.run);
+  nlohmann::json out = {{"step", s.step}, {"loss", s.last_loss}, {"pairs_per_s", s.pairs_per_s}, {"run_dir", run.out_dir}};
+  if (s.val_loss >= 0) out["val"] = {{"loss", s.val_loss}, {"macro_roc_auc", s.val_roc_auc}, {"macro_map", s.val_map}};
+  std::cout << out.dump() << "\n";
+}
+}  // namespace
+
+void register_pretrain_tagger(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "pretrain-tagger",
+      "AudioSet-style pre-training of the audio tower: trunk + tagger head, a sigmoid and binary cross-entropy per class "
+      "over the manifest's \"labels\". The model needs a tagger head (mulan init --tagger-classes N). RUN_DIR gets "
+      "train.json, metrics.jsonl, checkpoint.pt and model/. Prints a JSON summary on stdout.");
+  auto a = std::make_shared<TaggerArgs>();
+  cmd->add_option("--model", a->run.base.model_dir, "Initial model directory with a tagger head")->required();
+  cmd->add_option("--data", a->run.base.data, "Manifest (.jsonl) or WebDataset shards with \"labels\"")->required();
+  cmd->add_option("--labels", a->run.labels, "Labels file: one label a line, line i = class i")->required();
+  cmd->add_option("--out", a->run.base.out_dir, "Run directory")->required();
+  cmd->add_option("--val", a->run.base.val, "Validation manifest (default: the data's rows of split \"val\")");
+  cmd->add_option("--config", a->config_path, "train.json with TrainConfig fields (the loss fields are not used)");
+  cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", a->batch, "Recordings per step (default 64)")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  cmd->add_option("--seed", a->seed, "Seed of every random choice (default 0)");
+  cmd->add_option("--lr", a->lr, "Peak learning rate (default 5e-4)")->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--resume", a->run.base.resume, "Continue the run in --out from its checkpoint");
+  cmd->add_option("--stop-at", a->run.base.stop_at, "Stop after this step with a checkpoint")->check(CLI::PositiveNumber);
+  cmd->add_option("--device", a->run.base.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_flag("--no-progress", a->no_progress, "No progress line even on a terminal");
+  cmd->callback([a] { run_tagger(*a); });
+}
+
+}  // namespace mulan::cli
