@@ -15,10 +15,12 @@ void register_embed_text(CLI::App& app);
 void register_embed_audio(CLI::App& app);
 void register_train(CLI::App& app);
 void register_pretrain_tagger(CLI::App& app);
+void register_search(CLI::App& app);
 void register_dataset(CLI::App& app);
 void register_eval(CLI::App& app);  // eval tagging|probe|retrieval|triplets
 void register_eval_report(CLI::App& app);
 // The 'eval' subcommand group: created by the first caller, found by the others.
 CLI::App* eval_command(CLI::App& app);
 
+void register_synth(CLI::App& app);
 }  // namespace mulan::cli
