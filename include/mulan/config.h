@@ -51,7 +51,7 @@ struct AudioConfig {
 
   static AudioConfig base_resnet();  // ResNet-50 on 64 x 1000
   static AudioConfig base_ast();     // ViT-Base AST on 128 x 1000, as the public checkpoint
-  static AudioConfig tiny();         // a 1-1-1-1 ResNet of width 16: minutes on 2 CPU cores
+  static AudioConfig tiny();         // a 1-1-1-1 ResNet of width 8: trains in minutes on 2 CPU cores
   static AudioConfig tiny_ast();     // a 2-layer AST of width 64 on 16 x 16 patches (no BatchNorm)
   int pooled_dim() const;            // 2048 for ResNet-50, width for AST
   void validate(const std::string& where) const;

@@ -61,7 +61,7 @@ AudioConfig AudioConfig::base_ast() {
 AudioConfig AudioConfig::tiny() {
   AudioConfig c;
   c.resnet_layers = {1, 1, 1, 1};
-  c.resnet_width = 16;
+  c.resnet_width = 8;
   return c;
 }
 

@@ -1,9 +1,12 @@
 #include "model/presets.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include "mulan/error.h"
+#include "mulan/tokenizer.h"
 
 namespace mulan::model {
 namespace {
@@ -77,6 +80,24 @@ std::vector<std::string> default_vocab(int min_size) {
   }
   for (const std::string& w : split_words(kWords)) add(w);
   for (int i = 0; static_cast<int>(v.size()) < min_size; ++i) add("[unused" + std::to_string(i) + "]");
+  return v;
+}
+
+std::vector<std::string> vocab_with_words(const std::vector<std::string>& texts, int min_count, int min_size) {
+  std::vector<std::string> v = default_vocab(0);
+  std::set<std::string> have(v.begin(), v.end());
+  std::map<std::string, int64_t> count;
+  for (const std::string& t : texts) {
+    for (const std::string& w : text::basic_tokenize(t)) {
+      if (!have.count(w) && w.size() <= 100) ++count[w];
+    }
+  }
+  std::vector<std::pair<std::string, int64_t>> words(count.begin(), count.end());
+  std::stable_sort(words.begin(), words.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [w, n] : words) {
+    if (n >= min_count) v.push_back(w);
+  }
+  for (int i = 0; static_cast<int>(v.size()) < min_size; ++i) v.push_back("[unused" + std::to_string(i) + "]");
   return v;
 }
 

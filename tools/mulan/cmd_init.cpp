@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "data/manifest.h"
 #include "model/presets.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
@@ -15,6 +16,7 @@ struct InitArgs {
   std::string preset, out;
   uint64_t seed = 0;
   int tagger_classes = 0;
+  std::string vocab_from;
   bool force = false;
 };
 
@@ -28,8 +30,22 @@ void run_init(const InitArgs& a) {
   std::error_code ec;
   fs::create_directories(a.out, ec);
   if (ec) throw Error(file_error(a.out, "cannot create: " + ec.message()));
+  std::vector<std::string> words = model::default_vocab(config.text->vocab_size);
+  if (!a.vocab_from.empty()) {  // the words of a corpus join the vocabulary
+    data::ManifestOptions opt;
+    opt.check_audio_exists = false;
+    const data::Manifest m = data::read_manifest(a.vocab_from, opt);
+    std::vector<std::string> texts;
+    for (const data::Recording& r : m.rows) {
+      for (const auto& [source, list] : r.texts) texts.insert(texts.end(), list.begin(), list.end());
+      texts.insert(texts.end(), r.tags.begin(), r.tags.end());
+    }
+    words = model::vocab_with_words(texts, 1, a.preset == "tiny" || a.preset == "tiny-ast" ? 0 : config.text->vocab_size);
+    config.text->vocab_size = static_cast<int>(words.size());
+    if (config.text->vocab_size > 200000) throw Error(file_error(a.vocab_from, "more than 200000 distinct words: too many for a vocabulary"));
+  }
   std::string vocab_text;
-  for (const std::string& t : model::default_vocab(config.text->vocab_size)) vocab_text += t + "\n";
+  for (const std::string& t : words) vocab_text += t + "\n";
   const std::string vocab = (fs::path(a.out) / "vocab.txt").string();
   write_file_atomic(vocab, vocab_text);
   const Model m = Model::init(config, a.seed);
@@ -56,6 +72,9 @@ void register_init(CLI::App& app) {
   cmd->add_option("--tagger-classes", a->tagger_classes,
                   "Add an AudioSet-style tagger head with this many classes (527 for AudioSet) for mulan pretrain-tagger")
       ->check(CLI::Range(0, 100000));
+  cmd->add_option("--vocab-from", a->vocab_from,
+                  "A manifest whose texts and tags add their words to the vocabulary (a word not in the vocabulary "
+                  "is spelled in characters)");
   cmd->add_flag("--force", a->force, "Replace a model already in --out");
   cmd->callback([a] { run_init(*a); });
 }
