@@ -80,6 +80,9 @@ void PairLoader::make_pair(int64_t step, int64_t slot, Pending& out) {
 
 void PairLoader::work() {
   torch::NoGradGuard no_grad;
+  // One intra-op thread per worker (as PyTorch's DataLoader workers): otherwise every worker
+  // runs its own OpenMP team next to the model's on the same cores, and all of them spin.
+  at::set_num_threads(1);
   const int64_t b = options_.batch;
   for (;;) {
     int64_t step, slot;
