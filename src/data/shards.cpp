@@ -202,6 +202,10 @@ Manifest read_shards(const std::vector<std::string>& shards, const ManifestOptio
   return m;
 }
 
+Manifest read_data(const std::string& spec, const ManifestOptions& options) {
+  return is_shard_spec(spec) ? read_shards(expand_shards(spec), options) : read_manifest(spec, options);
+}
+
 std::vector<float> load_audio(const std::string& ref) {
   const size_t hash = ref.find(".tar#");
   const size_t hash_gz = ref.find(".tar.gz#");

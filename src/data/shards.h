@@ -25,6 +25,9 @@ bool is_shard_spec(const std::string& spec);
 // bad samples (no audio, invalid JSON, no texts, an unreadable shard) are skipped and listed.
 Manifest read_shards(const std::vector<std::string>& shards, const ManifestOptions& options = {});
 
+// Training data either way: shards when is_shard_spec(spec), else a .jsonl manifest.
+Manifest read_data(const std::string& spec, const ManifestOptions& options);
+
 // The 16 kHz mono samples of a recording: a file path, or "SHARD.tar#MEMBER".
 std::vector<float> load_audio(const std::string& ref);
 

@@ -100,9 +100,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   std::vector<std::string> notes;
   data::ManifestOptions opt;
   opt.max_bad_fraction = c.max_bad_fraction;
-  auto read = [&](const std::string& spec) {
-    return data::is_shard_spec(spec) ? data::read_shards(data::expand_shards(spec), opt) : data::read_manifest(spec, opt);
-  };
+  auto read = [&](const std::string& spec) { return data::read_data(spec, opt); };
   const data::Manifest m = read(run.data);
   if (!m.bad.empty()) notes.push_back(m.bad_summary());
   data::Manifest train_m = m, val_m = m;
@@ -139,16 +137,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   RunLog log((dir / "metrics.jsonl").string(), run.resume ? meta.step : -1, run.progress);
   for (const std::string& n : notes) log.note("mulan pretrain-tagger: " + n);
 
-  data::PairLoaderOptions lo;
-  lo.batch = c.batch;
-  lo.workers = c.workers;
-  lo.prefetch_batches = c.prefetch_batches;
-  lo.window_frames = ac.window_frames;
-  lo.frontend = audio::FrontendConfig::named(ac.frontend);
-  lo.spec_augment = c.spec_augment;
-  lo.spec_augment_config = c.spec_augment_config(ac.n_mels);
-  lo.cache_bytes = c.cache_mb << 20;
-  lo.max_bad_fraction = c.max_bad_fraction;
+  const data::PairLoaderOptions lo = loader_options(c, ac);
   data::PairLoader loader(sampler, lo, meta.step);
 
   // Validation: the middle window of each recording, every label scored.

@@ -55,14 +55,12 @@ struct Data {
 };
 
 // Training rows: split "train" or none; validation rows: --val, or split "val" of the data.
-Data read_data(const TrainRun& run, const TrainConfig& c) {
+Data read_run_data(const TrainRun& run, const TrainConfig& c) {
   Data d;
   data::ManifestOptions opt;
   opt.require_texts = true;
   opt.max_bad_fraction = c.max_bad_fraction;
-  auto read = [&](const std::string& spec) {
-    return data::is_shard_spec(spec) ? data::read_shards(data::expand_shards(spec), opt) : data::read_manifest(spec, opt);
-  };
+  auto read = [&](const std::string& spec) { return data::read_data(spec, opt); };
   const data::Manifest m = read(run.data);
   if (!m.bad.empty()) d.notes.push_back(m.bad_summary());
   for (const data::Recording& r : m.rows) {
@@ -83,6 +81,22 @@ torch::Tensor ids_tensor(const std::vector<int64_t>& v, const text::BatchEncodin
 }
 
 }  // namespace
+
+data::PairLoaderOptions loader_options(const TrainConfig& c, const AudioConfig& ac, int64_t rank, int64_t world) {
+  data::PairLoaderOptions lo;
+  lo.batch = c.batch;
+  lo.rank = rank;
+  lo.world = world;
+  lo.workers = c.workers;
+  lo.prefetch_batches = c.prefetch_batches;
+  lo.window_frames = ac.window_frames;
+  lo.frontend = audio::FrontendConfig::named(ac.frontend);
+  lo.spec_augment = c.spec_augment;
+  lo.spec_augment_config = c.spec_augment_config(ac.n_mels);
+  lo.cache_bytes = c.cache_mb << 20;
+  lo.max_bad_fraction = c.max_bad_fraction;
+  return lo;
+}
 
 TrainSummary train(const TrainRun& run) {
   const fs::path dir(run.out_dir);
@@ -110,7 +124,7 @@ TrainSummary train(const TrainRun& run) {
   const AudioConfig& ac = *model.config().audio;
   const LossKind kind = loss_kind_from_string(c.loss);
 
-  Data data = read_data(run, c);
+  Data data = read_run_data(run, c);
   auto sampler = std::make_shared<data::PairSampler>(data.train, c.source_ratio, c.seed);
   if (!sampler->unusable().empty()) {
     data.notes.push_back(std::to_string(sampler->unusable().size()) + " training recordings have no text of a source in source_ratio, first: " +
@@ -144,18 +158,7 @@ TrainSummary train(const TrainRun& run) {
   RunLog log(root ? (dir / "metrics.jsonl").string() : "", run.resume ? meta.step : -1, run.progress && root);
   for (const std::string& n : data.notes) log.note("mulan train: " + n);
 
-  data::PairLoaderOptions lo;
-  lo.batch = c.batch;
-  lo.rank = env.rank;
-  lo.world = env.world;
-  lo.workers = c.workers;
-  lo.prefetch_batches = c.prefetch_batches;
-  lo.window_frames = ac.window_frames;
-  lo.frontend = audio::FrontendConfig::named(ac.frontend);
-  lo.spec_augment = c.spec_augment;
-  lo.spec_augment_config = c.spec_augment_config(ac.n_mels);
-  lo.cache_bytes = c.cache_mb << 20;
-  lo.max_bad_fraction = c.max_bad_fraction;
+  const data::PairLoaderOptions lo = loader_options(c, ac, env.rank, env.world);
   data::PairLoader loader(sampler, lo, meta.step);
 
   TrainSummary summary;

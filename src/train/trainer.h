@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "data/pair_loader.h"
+#include "mulan/config.h"
 #include "train/train_config.h"
 
 namespace mulan::train {
@@ -35,5 +37,9 @@ struct TrainSummary {
 };
 
 TrainSummary train(const TrainRun& run);
+
+// The loader of a run: the config's batch, workers, cache, SpecAugment; the audio tower's front
+// end and window; process rank of world.
+data::PairLoaderOptions loader_options(const TrainConfig& c, const AudioConfig& audio, int64_t rank = 0, int64_t world = 1);
 
 }  // namespace mulan::train
