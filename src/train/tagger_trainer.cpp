@@ -15,10 +15,10 @@
 #include "model/mulan_model.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
-#include "mulan/windows.h"
 #include "train/checkpoint.h"
 #include "train/optimizer.h"
 #include "train/run_log.h"
+#include "train/validation.h"
 #include "util/atomic_file.h"
 
 namespace mulan::train {
@@ -42,11 +42,11 @@ std::map<std::string, int64_t> read_labels(const std::string& path) {
 }
 
 // Recordings with at least one known label; the rest are counted.
-std::vector<data::Recording> labelled(const data::Manifest& m, const std::map<std::string, int64_t>& labels,
-                                      std::vector<std::string>& notes) {
+std::vector<data::Recording> labelled(const std::vector<data::Recording>& rows, const std::string& source,
+                                      const std::map<std::string, int64_t>& labels, std::vector<std::string>& notes) {
   std::vector<data::Recording> out;
   int64_t none = 0, unknown = 0;
-  for (const data::Recording& r : m.rows) {
+  for (const data::Recording& r : rows) {
     int64_t known = 0;
     for (const std::string& l : r.labels) {
       if (labels.count(l)) ++known;
@@ -55,8 +55,8 @@ std::vector<data::Recording> labelled(const data::Manifest& m, const std::map<st
     if (known) out.push_back(r);
     else ++none;
   }
-  if (none) notes.push_back(std::to_string(none) + " recordings of " + m.path + " have no label of the labels file: skipped");
-  if (unknown) notes.push_back(std::to_string(unknown) + " labels in " + m.path + " are not in the labels file: ignored");
+  if (none) notes.push_back(std::to_string(none) + " recordings of " + source + " have no label of the labels file: skipped");
+  if (unknown) notes.push_back(std::to_string(unknown) + " labels in " + source + " are not in the labels file: ignored");
   return out;
 }
 
@@ -78,14 +78,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const TrainRun& run = tr.base;
   const fs::path dir(run.out_dir);
   const std::string ckpt = (dir / "checkpoint.pt").string();
-  TrainConfig c = run.config;
-  if (run.resume) {
-    if (!fs::exists(ckpt)) throw Error(file_error(ckpt, "no checkpoint to resume from (is --out the run directory?)"));
-    c = load_train_config((dir / "train.json").string());
-  } else {
-    if (fs::exists(ckpt)) throw UsageError(run.out_dir + " already holds a run (checkpoint.pt): use --resume, or another --out");
-    c.validate();
-  }
+  const TrainConfig c = resolve_config(run);
   const c10::Device device(run.device);
   Model model = Model::load(run.model_dir, device);
   if (!model.has_audio()) throw Error(run.model_dir + ": the model has no audio tower");
@@ -97,22 +90,12 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   }
   auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
 
-  std::vector<std::string> notes;
   data::ManifestOptions opt;
   opt.max_bad_fraction = c.max_bad_fraction;
-  auto read = [&](const std::string& spec) { return data::read_data(spec, opt); };
-  const data::Manifest m = read(run.data);
-  if (!m.bad.empty()) notes.push_back(m.bad_summary());
-  data::Manifest train_m = m, val_m = m;
-  train_m.rows.clear();
-  val_m.rows.clear();
-  for (const auto& r : m.rows) {
-    if (r.split.empty() || r.split == "train") train_m.rows.push_back(r);
-    if (run.val.empty() && r.split == "val") val_m.rows.push_back(r);
-  }
-  if (!run.val.empty()) val_m = read(run.val);
-  const std::vector<data::Recording> train_rows = labelled(train_m, labels, notes);
-  const std::vector<data::Recording> val_rows = labelled(val_m, labels, notes);
+  RunData data = read_run_data(run, opt);
+  std::vector<std::string>& notes = data.notes;
+  const std::vector<data::Recording> train_rows = labelled(data.train, run.data, labels, notes);
+  const std::vector<data::Recording> val_rows = labelled(data.val, run.val.empty() ? run.data : run.val, labels, notes);
   if (train_rows.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with labels"));
   auto sampler = std::make_shared<data::PairSampler>(train_rows, c.source_ratio, c.seed, /*need_texts=*/false);
 
@@ -134,33 +117,22 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     write_file_atomic((dir / "run.json").string(),
                       nlohmann::json({{"task", "pretrain-tagger"}, {"model", run.model_dir}, {"data", run.data}, {"labels", tr.labels}}).dump(2) + "\n");
   }
+  // Validation: the middle window of each recording, every label scored.
+  torch::Tensor val_windows, val_targets;
+  if (!val_rows.empty()) {
+    MiddleWindows mw = middle_windows(val_rows, audio::FrontendConfig::named(ac.frontend), ac.window_frames);
+    for (const std::string& b : mw.bad) notes.push_back("unreadable validation recording " + b);
+    if (!mw.kept.empty()) {
+      val_windows = mw.windows;
+      val_targets = targets(val_rows, mw.kept, labels);
+    }
+  }
   RunLog log((dir / "metrics.jsonl").string(), run.resume ? meta.step : -1, run.progress);
   for (const std::string& n : notes) log.note("mulan pretrain-tagger: " + n);
 
   const data::PairLoaderOptions lo = loader_options(c, ac);
   data::PairLoader loader(sampler, lo, meta.step);
 
-  // Validation: the middle window of each recording, every label scored.
-  torch::Tensor val_windows, val_targets;
-  if (!val_rows.empty()) {
-    data::SpectrogramCache cache(lo.frontend, 0);
-    std::vector<torch::Tensor> w;
-    std::vector<int64_t> idx;
-    for (size_t i = 0; i < val_rows.size(); ++i) {
-      try {
-        const torch::Tensor spec = cache.get(static_cast<int64_t>(i), val_rows[i].audio);
-        const int64_t start = std::max<int64_t>(0, (spec.size(1) - ac.window_frames) / 2);
-        w.push_back(audio::cut_windows(spec, {start}, ac.window_frames, cache.frontend().silence_value())[0]);
-        idx.push_back(static_cast<int64_t>(i));
-      } catch (const Error& e) {
-        notes.push_back(val_rows[i].where + ": " + e.what());
-      }
-    }
-    if (!w.empty()) {
-      val_windows = torch::stack(w);
-      val_targets = targets(val_rows, idx, labels);
-    }
-  }
   TaggerSummary summary;
   auto validate_now = [&](int64_t step) {
     if (!val_windows.defined()) return;

@@ -49,33 +49,6 @@ struct Autocast {
   bool on_;
 };
 
-struct Data {
-  std::vector<data::Recording> train, val;
-  std::vector<std::string> notes;
-};
-
-// Training rows: split "train" or none; validation rows: --val, or split "val" of the data.
-Data read_run_data(const TrainRun& run, const TrainConfig& c) {
-  Data d;
-  data::ManifestOptions opt;
-  opt.require_texts = true;
-  opt.max_bad_fraction = c.max_bad_fraction;
-  auto read = [&](const std::string& spec) { return data::read_data(spec, opt); };
-  const data::Manifest m = read(run.data);
-  if (!m.bad.empty()) d.notes.push_back(m.bad_summary());
-  for (const data::Recording& r : m.rows) {
-    if (r.split.empty() || r.split == "train") d.train.push_back(r);
-    if (run.val.empty() && r.split == "val") d.val.push_back(r);
-  }
-  if (d.train.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with texts (split \"train\" or none)"));
-  if (!run.val.empty()) {
-    const data::Manifest v = read(run.val);
-    if (!v.bad.empty()) d.notes.push_back(v.bad_summary());
-    d.val = v.rows;
-  }
-  return d;
-}
-
 torch::Tensor ids_tensor(const std::vector<int64_t>& v, const text::BatchEncoding& e) {
   return torch::tensor(v, torch::kInt64).view({e.batch, e.length});
 }
@@ -98,19 +71,40 @@ data::PairLoaderOptions loader_options(const TrainConfig& c, const AudioConfig& 
   return lo;
 }
 
+TrainConfig resolve_config(const TrainRun& run) {
+  const fs::path dir(run.out_dir);
+  const std::string ckpt = (dir / "checkpoint.pt").string();
+  if (run.resume) {
+    if (!fs::exists(ckpt)) throw Error(file_error(ckpt, "no checkpoint to resume from (is --out the run directory?)"));
+    return load_train_config((dir / "train.json").string());
+  }
+  if (fs::exists(ckpt)) {
+    throw UsageError(run.out_dir + " already holds a run (checkpoint.pt): use --resume to continue it, or another --out");
+  }
+  run.config.validate();
+  return run.config;
+}
+
+RunData read_run_data(const TrainRun& run, const data::ManifestOptions& options) {
+  RunData d;
+  const data::Manifest m = data::read_data(run.data, options);
+  if (!m.bad.empty()) d.notes.push_back(m.bad_summary());
+  for (const data::Recording& r : m.rows) {
+    if (r.split.empty() || r.split == "train") d.train.push_back(r);
+    if (run.val.empty() && r.split == "val") d.val.push_back(r);
+  }
+  if (!run.val.empty()) {
+    const data::Manifest v = data::read_data(run.val, options);
+    if (!v.bad.empty()) d.notes.push_back(v.bad_summary());
+    d.val = v.rows;
+  }
+  return d;
+}
+
 TrainSummary train(const TrainRun& run) {
   const fs::path dir(run.out_dir);
   const std::string ckpt = (dir / "checkpoint.pt").string();
-  TrainConfig c = run.config;
-  if (run.resume) {
-    if (!fs::exists(ckpt)) throw Error(file_error(ckpt, "no checkpoint to resume from (is --out the run directory?)"));
-    c = load_train_config((dir / "train.json").string());
-  } else {
-    if (fs::exists(ckpt)) {
-      throw UsageError(run.out_dir + " already holds a run (checkpoint.pt): use --resume to continue it, or another --out");
-    }
-    c.validate();
-  }
+  const TrainConfig c = resolve_config(run);
   // Data parallel when started by torchrun & co. (WORLD_SIZE > 1): rank 0 writes the run.
   const DistEnv env = dist_env_from_environment();
   std::unique_ptr<Distributed> dist;
@@ -124,7 +118,11 @@ TrainSummary train(const TrainRun& run) {
   const AudioConfig& ac = *model.config().audio;
   const LossKind kind = loss_kind_from_string(c.loss);
 
-  Data data = read_run_data(run, c);
+  data::ManifestOptions read_options;
+  read_options.require_texts = true;
+  read_options.max_bad_fraction = c.max_bad_fraction;
+  RunData data = read_run_data(run, read_options);
+  if (data.train.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with texts (split \"train\" or none)"));
   auto sampler = std::make_shared<data::PairSampler>(data.train, c.source_ratio, c.seed);
   if (!sampler->unusable().empty()) {
     data.notes.push_back(std::to_string(sampler->unusable().size()) + " training recordings have no text of a source in source_ratio, first: " +
@@ -201,8 +199,10 @@ TrainSummary train(const TrainRun& run) {
     const double wait_before = loader.wait_seconds();
     data::PairBatch batch = loader.next();
     interval_wait += loader.wait_seconds() - wait_before;
-    const auto bad = loader.bad_recordings();
-    for (; bad_reported < bad.size(); ++bad_reported) {
+    const std::size_t bad_count = loader.bad_count();
+    // The messages are copied only when a new unreadable recording turned up, not every step.
+    const auto bad = bad_reported < bad_count ? loader.bad_recordings() : std::vector<std::string>();
+    for (; bad_reported < bad_count; ++bad_reported) {
       if (bad_reported < 3) log.note("mulan train: skipped unreadable recording " + bad[bad_reported]);
       else if (bad_reported == 3) log.note("mulan train: more unreadable recordings are skipped (counted in metrics.jsonl as bad_recordings)");
     }
@@ -266,7 +266,7 @@ TrainSummary train(const TrainRun& run) {
       const int64_t finite_steps = interval_steps;  // mean over the interval's finite losses
       log.write({{"step", done}, {"loss", loss_value}, {"loss_mean", finite_steps ? interval_loss / static_cast<double>(finite_steps) : NAN},
                  {"tau", tau}, {"lr", lr}, {"pairs_per_s", pairs_per_s}, {"data_wait", interval_wait / std::max(elapsed, 1e-9)},
-                 {"skipped_steps", meta.skipped_steps}, {"bad_recordings", bad.size()}, {"elapsed_s", seconds_since(run_start)}});
+                 {"skipped_steps", meta.skipped_steps}, {"bad_recordings", bad_count}, {"elapsed_s", seconds_since(run_start)}});
       interval_start = Clock::now();
       interval_wait = interval_loss = 0;
       interval_steps = 0;

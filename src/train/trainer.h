@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "data/pair_loader.h"
 #include "mulan/config.h"
@@ -37,6 +38,17 @@ struct TrainSummary {
 };
 
 TrainSummary train(const TrainRun& run);
+
+// What the contrastive and the tagger runs share.
+// The run's config: RUN_DIR/train.json with --resume (which needs RUN_DIR/checkpoint.pt),
+// else run.config validated (refused when RUN_DIR already holds a checkpoint).
+TrainConfig resolve_config(const TrainRun& run);
+struct RunData {
+  std::vector<data::Recording> train, val;  // split "train" or none; --val, or split "val"
+  std::vector<std::string> notes;           // bad-row summaries, for the log
+};
+// Reads run.data (manifest or shards) and run.val with these options.
+RunData read_run_data(const TrainRun& run, const data::ManifestOptions& options);
 
 // The loader of a run: the config's batch, workers, cache, SpecAugment; the audio tower's front
 // end and window; process rank of world.

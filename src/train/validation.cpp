@@ -15,29 +15,40 @@
 
 namespace mulan::train {
 
-ValidationSet make_validation_set(const std::vector<data::Recording>& recordings,
-                                  const std::map<std::string, double>& source_ratio, uint64_t seed,
-                                  const audio::FrontendConfig& frontend, int64_t window_frames) {
-  const data::PairSampler sampler(recordings, source_ratio, data::mix_seed(seed, 0x56414cULL));
+MiddleWindows middle_windows(const std::vector<data::Recording>& recordings, const audio::FrontendConfig& frontend,
+                             int64_t window_frames) {
   data::SpectrogramCache cache(frontend, 0);  // each recording is read once
-  ValidationSet set;
+  MiddleWindows out;
   std::vector<at::Tensor> windows;
-  for (int64_t i = 0; i < sampler.size(); ++i) {
-    const data::Recording& r = sampler.recordings()[i];
+  for (size_t i = 0; i < recordings.size(); ++i) {
     at::Tensor spec;
     try {
-      spec = cache.get(i, r.audio);
+      spec = cache.get(static_cast<int64_t>(i), recordings[i].audio);
     } catch (const Error& e) {
-      set.bad.push_back(r.where + ": " + e.what());
+      out.bad.push_back(recordings[i].where + ": " + e.what());
       continue;
     }
     const int64_t start = std::max<int64_t>(0, (spec.size(1) - window_frames) / 2);
     windows.push_back(audio::cut_windows(spec, {start}, window_frames, cache.frontend().silence_value())[0]);
-    const data::PairSpec p = sampler.pair_for(i, data::mix_seed(seed, static_cast<uint64_t>(i)));
-    set.texts.push_back(r.texts.at(p.source)[p.text]);
+    out.kept.push_back(static_cast<int64_t>(i));
   }
-  if (windows.size() < 2) throw Error("validation needs at least 2 readable recordings with texts");
-  set.windows = torch::stack(windows);
+  if (!windows.empty()) out.windows = torch::stack(windows);
+  return out;
+}
+
+ValidationSet make_validation_set(const std::vector<data::Recording>& recordings,
+                                  const std::map<std::string, double>& source_ratio, uint64_t seed,
+                                  const audio::FrontendConfig& frontend, int64_t window_frames) {
+  const data::PairSampler sampler(recordings, source_ratio, data::mix_seed(seed, 0x56414cULL));
+  MiddleWindows mw = middle_windows(sampler.recordings(), frontend, window_frames);
+  if (mw.kept.size() < 2) throw Error("validation needs at least 2 readable recordings with texts");
+  ValidationSet set;
+  set.windows = mw.windows;
+  set.bad = std::move(mw.bad);
+  for (const int64_t i : mw.kept) {
+    const data::PairSpec p = sampler.pair_for(i, data::mix_seed(seed, static_cast<uint64_t>(i)));
+    set.texts.push_back(sampler.recordings()[i].texts.at(p.source)[p.text]);
+  }
   return set;
 }
 

@@ -23,6 +23,16 @@ struct MulanModelImpl;
 
 namespace mulan::train {
 
+// The middle window of each recording ([K, F, T] for the K readable ones, padded when short),
+// the indices of those K, and "FILE:LINE: reason" for the unreadable ones.
+struct MiddleWindows {
+  at::Tensor windows;
+  std::vector<int64_t> kept;
+  std::vector<std::string> bad;
+};
+MiddleWindows middle_windows(const std::vector<data::Recording>& recordings, const audio::FrontendConfig& frontend,
+                             int64_t window_frames);
+
 struct ValidationSet {
   at::Tensor windows;              // [N, F, T]
   std::vector<std::string> texts;  // N
