@@ -38,6 +38,11 @@ bool PairLoader::is_bad(int64_t recording) const {
   return bad_.count(recording) > 0;
 }
 
+std::size_t PairLoader::bad_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return bad_messages_.size();
+}
+
 std::vector<std::string> PairLoader::bad_recordings() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return bad_messages_;

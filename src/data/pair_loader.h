@@ -62,6 +62,7 @@ class PairLoader {
   double wait_seconds() const { return wait_seconds_; }  // total time next() blocked
   // Unreadable recordings met so far: "FILE:LINE: reason", in the order met.
   std::vector<std::string> bad_recordings() const;
+  std::size_t bad_count() const;  // bad_recordings().size(), without the copy
   int64_t decoded() const { return cache_.misses(); }
 
  private:
