@@ -21,7 +21,17 @@ PairLoader::PairLoader(std::shared_ptr<const PairSampler> sampler, const PairLoa
   if (options_.world < 1 || options_.rank < 0 || options_.rank >= options_.world) throw Error("loader: rank must be in [0, world)");
   if (options_.workers < 1) throw Error("loader: workers must be >= 1");
   if (options_.prefetch_batches < 1) throw Error("loader: prefetch_batches must be >= 1");
+  // The workers run one intra-op thread each (see work()). ATen keeps that count in a global as
+  // well as per thread, and a thread that has not run a parallel op yet takes the global on its
+  // first one: so the caller's count is restored once every worker has set its own, or the
+  // training thread would run single-threaded next to idle cores.
+  const int caller_threads = at::get_num_threads();
   for (int i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { work(); });
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_cv_.wait(lock, [&] { return started_ == options_.workers; });
+  }
+  at::set_num_threads(caller_threads);
 }
 
 PairLoader::~PairLoader() {
@@ -87,7 +97,16 @@ void PairLoader::work() {
   torch::NoGradGuard no_grad;
   // One intra-op thread per worker (as PyTorch's DataLoader workers): otherwise every worker
   // runs its own OpenMP team next to the model's on the same cores, and all of them spin.
+  // get_num_threads() first settles this thread's count from the global, so that the
+  // set_num_threads(1) after it stays this thread's count when the constructor restores the
+  // global.
+  at::get_num_threads();
   at::set_num_threads(1);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++started_;
+  }
+  done_cv_.notify_all();
   const int64_t b = options_.batch;
   for (;;) {
     int64_t step, slot;

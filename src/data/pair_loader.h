@@ -88,6 +88,7 @@ class PairLoader {
   int64_t next_step_;                   // the step next() returns
   int64_t next_sample_ = 0;             // next (step, slot) to hand to a worker, as step * batch + slot
   bool stop_ = false;
+  int started_ = 0;  // workers that have set their thread count
   std::exception_ptr error_;
   std::set<int64_t> bad_;
   std::vector<std::string> bad_messages_;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "data/pair_loader.h"
 #include "data/pair_sampler.h"
@@ -154,6 +155,24 @@ TEST_F(LoaderTest, TwoRanksReadDisjointHalvesOfTheGlobalBatch) {
     std::set<int64_t> ra(a[i].recordings.begin(), a[i].recordings.end());
     for (int64_t r : b[i].recordings) EXPECT_EQ(ra.count(r), 0u);
   }
+}
+
+TEST_F(LoaderTest, TheCallerKeepsItsIntraOpThreads) {
+  // The workers run one intra-op thread each; the thread that trains, and any thread started
+  // later, must keep the count the caller had. In a fresh thread, as a program's main thread
+  // that has not run a parallel op before it starts the loader.
+  int during = 0, later = 0;
+  std::thread trainer([&] {
+    at::set_num_threads(2);
+    PairLoader loader(sampler_, options_, 0);
+    loader.next();
+    during = at::get_num_threads();
+  });
+  trainer.join();
+  std::thread fresh([&] { later = at::get_num_threads(); });
+  fresh.join();
+  EXPECT_EQ(during, 2);
+  EXPECT_EQ(later, 2);
 }
 
 TEST_F(LoaderTest, TooManyUnreadableRecordingsStopTheLoader) {

@@ -4,12 +4,15 @@
 
 #include "commands.h"
 #include "mulan/error.h"
+#include "util/threads.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"mulan: a joint embedding of music audio and natural language (MuLan)"};
   app.set_version_flag("--version", std::string("mulan ") + MULAN_VERSION);
   app.require_subcommand(1);
   app.fallthrough();
+  app.footer(
+      "Threads: LibTorch runs on every core this process may use (its CPU affinity); OMP_NUM_THREADS=N overrides.");
   mulan::cli::register_info(app);
   mulan::cli::register_mel(app);
   mulan::cli::register_tokenize(app);
@@ -26,6 +29,7 @@ int main(int argc, char** argv) {
   mulan::cli::register_synth(app);
 
   try {
+    mulan::util::use_available_cores();
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
