@@ -21,6 +21,7 @@
 #include "train/loss.h"
 #include "train/optimizer.h"
 #include "train/run_log.h"
+#include "train/text_groups.h"
 #include "train/validation.h"
 #include "util/atomic_file.h"
 
@@ -48,10 +49,6 @@ struct Autocast {
   }
   bool on_;
 };
-
-torch::Tensor ids_tensor(const std::vector<int64_t>& v, const text::BatchEncoding& e) {
-  return torch::tensor(v, torch::kInt64).view({e.batch, e.length});
-}
 
 }  // namespace
 
@@ -208,12 +205,11 @@ TrainSummary train(const TrainRun& run) {
     }
     // Dropout draws from torch's generator: seed it per step so a resumed run draws the same.
     torch::manual_seed(data::mix_seed(c.seed, static_cast<uint64_t>(step)));
-    const text::BatchEncoding enc = tokenizer.encode_batch(batch.texts);
     torch::Tensor loss;
     {
       Autocast autocast(amp);
       torch::Tensor a = net.audio->forward(batch.windows.to(device));
-      torch::Tensor t = net.text->forward(ids_tensor(enc.ids, enc).to(device), ids_tensor(enc.attention_mask, enc).to(device));
+      torch::Tensor t = text_forward_grouped(*net.text, tokenizer, batch.texts, device);
       if (dist) {  // the loss of the global batch (see distributed.h)
         a = dist->gather_rows(a);
         t = dist->gather_rows(t);

@@ -12,6 +12,7 @@
 #include "mulan/error.h"
 #include "mulan/tokenizer.h"
 #include "mulan/windows.h"
+#include "train/text_groups.h"
 
 namespace mulan::train {
 
@@ -63,10 +64,7 @@ ValidationResult run_validation(model::MulanModelImpl& net, const text::Tokenize
     const int64_t e = std::min(n, s + batch);
     audio.push_back(net.audio->forward(set.windows.slice(0, s, e).to(device)).to(torch::kCPU, torch::kFloat32));
     const std::vector<std::string> chunk(set.texts.begin() + s, set.texts.begin() + e);
-    const text::BatchEncoding enc = tokenizer.encode_batch(chunk);
-    const at::Tensor ids = torch::tensor(enc.ids, torch::kInt64).view({enc.batch, enc.length});
-    const at::Tensor mask = torch::tensor(enc.attention_mask, torch::kInt64).view({enc.batch, enc.length});
-    text.push_back(net.text->forward(ids.to(device), mask.to(device)).to(torch::kCPU, torch::kFloat32));
+    text.push_back(text_forward_grouped(*net.text, tokenizer, chunk, device).to(torch::kCPU, torch::kFloat32));
   }
   const at::Tensor a = torch::cat(audio), t = torch::cat(text);
   const at::Tensor tau = temperature(net.log_tau.detach().cpu(), tau_min);
