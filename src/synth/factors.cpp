@@ -12,13 +12,26 @@ Factors sample_factors(Rng& rng, bool held_out) {
   const Style& s = all[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(all.size()) - 1))];
   Factors f;
   f.style = s.tag;
-  f.lead = held_out ? s.held_out_lead : pick(rng, s.leads);
+  // A guest: now and then a style borrows a lead or an accompaniment that another style
+  // uses, as real bands do. Without guests every instrument is heard in two or three styles
+  // only, and a model can tell instruments apart by the style around them instead of by
+  // their sound, which fails exactly on the test split's new pairs.
+  const auto guest = [&](const std::vector<std::string>& pool, const std::string& avoid) {
+    std::vector<std::string> options;
+    for (const auto& x : pool)
+      if (x != avoid && x != s.held_out_lead) options.push_back(x);
+    return pick(rng, options);
+  };
+  if (held_out)
+    f.lead = s.held_out_lead;
+  else
+    f.lead = chance(rng, kGuestChance) ? guest(all_leads(), "") : pick(rng, s.leads);
   std::vector<std::string> accomps;
   // Outside the test split the held-out instrument is not heard in this style at all, so
   // no training clip carries both tags.
   for (const auto& a : s.accomps)
     if (a != f.lead && (held_out || a != s.held_out_lead)) accomps.push_back(a);
-  f.accomp = pick(rng, accomps);
+  f.accomp = !held_out && chance(rng, kGuestChance) ? guest(all_accomps(), f.lead) : pick(rng, accomps);
   f.tempo = static_cast<Tempo>(pick_weighted(rng, {s.tempo_weights.begin(), s.tempo_weights.end()}));
   const TempoRange range = tempo_range(static_cast<int>(f.tempo));
   f.bpm = static_cast<int>(rng.uniform_int(range.low, range.high));
@@ -27,6 +40,32 @@ Factors sample_factors(Rng& rng, bool held_out) {
   f.dynamics = chance(rng, s.p_loud) ? Dynamics::Loud : Dynamics::Soft;
   f.drums = chance(rng, s.p_drums);
   return f;
+}
+
+const std::vector<std::string>& all_leads() {
+  static const std::vector<std::string> leads = [] {
+    std::vector<std::string> v;
+    const auto add = [&](const std::string& x) {
+      if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+    };
+    for (const auto& s : styles()) {
+      for (const auto& l : s.leads) add(l);
+      add(s.held_out_lead);
+    }
+    return v;
+  }();
+  return leads;
+}
+
+const std::vector<std::string>& all_accomps() {
+  static const std::vector<std::string> accomps = [] {
+    std::vector<std::string> v;
+    for (const auto& s : styles())
+      for (const auto& a : s.accomps)
+        if (std::find(v.begin(), v.end(), a) == v.end()) v.push_back(a);
+    return v;
+  }();
+  return accomps;
 }
 
 const char* tempo_tag(Tempo t) {

@@ -40,10 +40,16 @@ struct Factors {
   bool drums = true;                     // a drum part on MIDI channel 10 (index 9)
 };
 
-// Draws the factors of one clip. held_out: the style's held-out lead (a test-only pair);
-// otherwise any other of its leads, and an accompaniment that is not the held-out instrument
-// either (no training clip has both the style's tag and its held-out instrument's tag).
+// Draws the factors of one clip. held_out: the style's held-out lead (a test-only pair) with
+// one of the style's accompaniments. Otherwise one of the style's own leads and
+// accompaniments, or with chance kGuestChance each a guest from all_leads() / all_accomps();
+// never the style's held-out instrument (no training clip has both the style's tag and its
+// held-out instrument's tag).
 Factors sample_factors(Rng& rng, bool held_out);
+constexpr double kGuestChance = 0.35;
+// Every instrument that leads (or accompanies) some style, in table order.
+const std::vector<std::string>& all_leads();
+const std::vector<std::string>& all_accomps();
 
 // The tags of a clip, in the order of all_tags(): style, instruments, tempo, mode, moods,
 // dynamics, drums. Moods follow from the mode ("happy" / "sad") and the tempo ("calm" when

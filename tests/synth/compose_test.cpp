@@ -2,6 +2,7 @@
 // shows in the thirds, held-out pairs stay out of training draws. No audio here.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -137,9 +138,15 @@ TEST(SynthCompose, TheModeShowsInTheThirdAboveTheTonic) {
 
 TEST(SynthFactors, HeldOutPairsAreDrawnOnlyForTheTestSplit) {
   std::set<std::string> training_leads;
+  std::map<std::string, std::set<std::string>> styles_of_lead;
+  int guests = 0;
   Rng rng(11);
-  for (int i = 0; i < 3000; ++i) {
+  const int n = 3000;
+  for (int i = 0; i < n; ++i) {
     const Factors f = sample_factors(rng, false);
+    styles_of_lead[f.lead].insert(f.style);
+    const auto& own = style(f.style).leads;
+    if (std::find(own.begin(), own.end(), f.lead) == own.end()) ++guests;
     EXPECT_NE(f.lead, style(f.style).held_out_lead);
     EXPECT_NE(f.accomp, style(f.style).held_out_lead);
     EXPECT_NE(f.lead, f.accomp);
@@ -150,6 +157,12 @@ TEST(SynthFactors, HeldOutPairsAreDrawnOnlyForTheTestSplit) {
   }
   // Every held-out lead is still heard in training, with other styles.
   for (const Style& s : styles()) EXPECT_TRUE(training_leads.count(s.held_out_lead)) << s.held_out_lead;
+  // Guests: a style's lead comes from outside its own list at about kGuestChance times the
+  // share of all_leads() outside it, and so every lead is heard with most styles.
+  EXPECT_GT(guests, n / 10);
+  EXPECT_LT(guests, n * kGuestChance);
+  for (const std::string& lead : all_leads())
+    EXPECT_GE(styles_of_lead[lead].size(), styles().size() - 2) << lead;
 }
 
 TEST(SynthFactors, AtLeastFortyTagsAllReachableInTraining) {
