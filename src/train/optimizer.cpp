@@ -12,26 +12,31 @@ bool is_head_parameter(const std::string& name) {
 }
 
 Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config) {
-  std::vector<torch::Tensor> groups[4];  // trunk+decay, trunk, head+decay, head
+  // Groups by part (0 trunk, 1 text trunk when it has its own rate, 2 head) and decay.
+  const bool text_apart = config.text_trunk_lr >= 0;
+  const double part_lr[3] = {config.trunk_lr, config.text_trunk_lr, config.lr};
+  std::vector<torch::Tensor> groups[3][2];  // [part][0: decay, 1: no decay]
   for (const auto& p : model.named_parameters(/*recurse=*/true)) {
     if (p.key() == "log_tau" && !config.learn_tau) {
       p.value().set_requires_grad(false);
       continue;
     }
     if (!p.value().requires_grad()) continue;
-    const bool head = is_head_parameter(p.key());
+    const int part = is_head_parameter(p.key()) ? 2 : text_apart && p.key().starts_with("text.") ? 1 : 0;
     const bool decay = p.value().dim() >= 2;
-    groups[(head ? 2 : 0) + (decay ? 0 : 1)].push_back(p.value());
+    groups[part][decay ? 0 : 1].push_back(p.value());
   }
   Optimizer o;
   std::vector<torch::optim::OptimizerParamGroup> param_groups;
-  for (int g = 0; g < 4; ++g) {
-    if (groups[g].empty()) continue;
-    const double lr = g >= 2 ? config.lr : config.trunk_lr;
-    auto options = std::make_unique<torch::optim::AdamWOptions>(lr);
-    options->betas({config.adam_beta1, config.adam_beta2}).eps(config.adam_eps).weight_decay(g % 2 == 0 ? config.weight_decay : 0.0);
-    param_groups.emplace_back(groups[g], std::move(options));
-    o.peak_lr.push_back(lr);
+  for (int part = 0; part < 3; ++part) {
+    for (int d = 0; d < 2; ++d) {
+      if (groups[part][d].empty()) continue;
+      const double lr = part_lr[part];
+      auto options = std::make_unique<torch::optim::AdamWOptions>(lr);
+      options->betas({config.adam_beta1, config.adam_beta2}).eps(config.adam_eps).weight_decay(d == 0 ? config.weight_decay : 0.0);
+      param_groups.emplace_back(groups[part][d], std::move(options));
+      o.peak_lr.push_back(lr);
+    }
   }
   o.adamw = std::make_unique<torch::optim::AdamW>(param_groups, torch::optim::AdamWOptions(config.lr));
   return o;

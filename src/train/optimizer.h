@@ -23,7 +23,8 @@ struct Optimizer {
   double set_lr(int64_t step, const TrainConfig& config);
 };
 
-// Four groups: trunk / head x weight decay (matrices) / none (biases, norms, tau).
+// Groups: trunk / head x weight decay (matrices) / none (biases, norms, tau); with
+// config.text_trunk_lr >= 0 the text trunk ("text." but not a head) has groups of its own.
 Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config);
 
 // The schedule's factor at step (0-based) of steps: (step + 1) / warmup during the warm-up,

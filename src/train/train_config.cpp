@@ -24,6 +24,7 @@ void TrainConfig::validate(const std::string& where) const {
   if (batch < 2) bad("batch", "must be >= 2 (a contrastive batch needs negatives)");
   if (!(lr >= 0)) bad("lr", "must be >= 0");
   if (!(trunk_lr >= 0)) bad("trunk_lr", "must be >= 0");
+  if (!(text_trunk_lr >= 0 || text_trunk_lr == -1)) bad("text_trunk_lr", "must be >= 0, or -1 for trunk_lr");
   if (!(weight_decay >= 0)) bad("weight_decay", "must be >= 0");
   if (!(adam_beta1 >= 0 && adam_beta1 < 1)) bad("adam_beta1", "must be in [0, 1)");
   if (!(adam_beta2 >= 0 && adam_beta2 < 1)) bad("adam_beta2", "must be in [0, 1)");
@@ -66,6 +67,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
                      {"batch", c.batch},
                      {"lr", c.lr},
                      {"trunk_lr", c.trunk_lr},
+                     {"text_trunk_lr", c.text_trunk_lr},
                      {"weight_decay", c.weight_decay},
                      {"adam_beta1", c.adam_beta1},
                      {"adam_beta2", c.adam_beta2},
@@ -102,6 +104,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   r.get("batch", c.batch, false);
   r.get("lr", c.lr, false);
   r.get("trunk_lr", c.trunk_lr, false);
+  r.get("text_trunk_lr", c.text_trunk_lr, false);
   r.get("weight_decay", c.weight_decay, false);
   r.get("adam_beta1", c.adam_beta1, false);
   r.get("adam_beta2", c.adam_beta2, false);
