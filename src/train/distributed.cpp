@@ -3,6 +3,10 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
+#ifdef USE_C10D_NCCL  // defined by a CUDA LibTorch's CMake targets when it has NCCL
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cstdlib>
 
@@ -40,10 +44,35 @@ DistEnv dist_env_from_environment() {
 struct Distributed::Impl {
   DistEnv env;
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  // One of the two. They share no base class across LibTorch versions (ProcessGroup in 1.x,
+  // Backend in 2.x), so each collective goes through run().
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> gloo;
+#ifdef USE_C10D_NCCL
+  c10::intrusive_ptr<c10d::ProcessGroupNCCL> nccl;
+#endif
+  bool on_device() const {
+#ifdef USE_C10D_NCCL
+    return static_cast<bool>(nccl);
+#else
+    return false;
+#endif
+  }
+  // Calls collective(group) on the group in use and waits for its work.
+  template <class F>
+  void run(F&& collective) {
+#ifdef USE_C10D_NCCL
+    if (nccl) {
+      collective(*nccl)->wait();
+      return;
+    }
+#endif
+    collective(*gloo)->wait();
+  }
+  // What the group sends: the tensor itself for NCCL, a CPU copy for Gloo.
+  at::Tensor stage(const at::Tensor& t) const { return on_device() ? t.contiguous() : t.to(torch::kCPU).contiguous(); }
 };
 
-Distributed::Distributed(const DistEnv& env) : impl_(std::make_unique<Impl>()) {
+Distributed::Distributed(const DistEnv& env, c10::Device device) : impl_(std::make_unique<Impl>()) {
   impl_->env = env;
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(env.timeout_s * 1000));
   try {
@@ -53,6 +82,17 @@ Distributed::Distributed(const DistEnv& env) : impl_(std::make_unique<Impl>()) {
     so.numWorkers = static_cast<std::size_t>(env.world);
     so.timeout = timeout;
     impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+#ifdef USE_C10D_NCCL
+    if (device.is_cuda()) {
+      c10::cuda::set_device(device.index());
+      auto options = c10d::ProcessGroupNCCL::Options::create();
+      options->timeout = timeout;
+      impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, env.rank, env.world, options);
+      return;
+    }
+#else
+    (void)device;
+#endif
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     if (const char* ifname = std::getenv("GLOO_SOCKET_IFNAME"); ifname && *ifname) {
       options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(ifname));
@@ -61,7 +101,7 @@ Distributed::Distributed(const DistEnv& env) : impl_(std::make_unique<Impl>()) {
     } else {
       options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
     }
-    impl_->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world, options);
+    impl_->gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(impl_->store, env.rank, env.world, options);
   } catch (const std::exception& e) {
     throw Error("distributed: rank " + std::to_string(env.rank) + " of " + std::to_string(env.world) + " could not join " +
                 env.master_addr + ":" + std::to_string(env.master_port) + " (" + e.what() + ")");
@@ -72,13 +112,14 @@ Distributed::~Distributed() = default;
 
 int Distributed::rank() const { return impl_->env.rank; }
 int Distributed::world() const { return impl_->env.world; }
+std::string Distributed::backend() const { return impl_->on_device() ? "nccl" : "gloo"; }
 
 at::Tensor Distributed::gather_rows(const at::Tensor& local) {
-  const at::Tensor send = local.detach().to(torch::kCPU).contiguous();
+  const at::Tensor send = impl_->stage(local.detach());
   std::vector<std::vector<at::Tensor>> out(1);
   for (int r = 0; r < world(); ++r) out[0].push_back(torch::empty_like(send));
   std::vector<at::Tensor> in = {send};
-  impl_->group->allgather(out, in)->wait();
+  impl_->run([&](auto& g) { return g.allgather(out, in); });
   std::vector<at::Tensor> rows;
   for (int r = 0; r < world(); ++r) rows.push_back(r == rank() ? local : out[0][r].to(local.device()));
   return torch::cat(rows, 0);
@@ -91,11 +132,11 @@ void Distributed::sum_gradients(const std::vector<at::Tensor>& params) {
   }
   if (grads.empty()) return;
   std::vector<at::Tensor> flat_parts;
-  for (const at::Tensor& g : grads) flat_parts.push_back(g.detach().to(torch::kCPU, torch::kFloat32).reshape({-1}));
-  std::vector<at::Tensor> flat = {torch::cat(flat_parts)};
+  for (const at::Tensor& g : grads) flat_parts.push_back(g.detach().to(torch::kFloat32).reshape({-1}));
+  std::vector<at::Tensor> flat = {impl_->stage(torch::cat(flat_parts))};
   c10d::AllreduceOptions opt;
   opt.reduceOp = c10d::ReduceOp::SUM;
-  impl_->group->allreduce(flat, opt)->wait();
+  impl_->run([&](auto& g) { return g.allreduce(flat, opt); });
   int64_t offset = 0;
   torch::NoGradGuard no_grad;
   for (at::Tensor& g : grads) {
@@ -108,14 +149,16 @@ void Distributed::sum_gradients(const std::vector<at::Tensor>& params) {
 void Distributed::broadcast(const std::vector<at::Tensor>& tensors, int root) {
   torch::NoGradGuard no_grad;
   for (const at::Tensor& t : tensors) {
-    std::vector<at::Tensor> buf = {t.detach().to(torch::kCPU).contiguous()};
+    std::vector<at::Tensor> buf = {impl_->stage(t.detach())};
     c10d::BroadcastOptions opt;
     opt.rootRank = root;
-    impl_->group->broadcast(buf, opt)->wait();
+    impl_->run([&](auto& g) { return g.broadcast(buf, opt); });
     if (rank() != root) t.detach().copy_(buf[0]);
   }
 }
 
-void Distributed::barrier() { impl_->group->barrier()->wait(); }
+void Distributed::barrier() {
+  impl_->run([](auto& g) { return g.barrier(); });
+}
 
 }  // namespace mulan::train

@@ -1,7 +1,8 @@
 // Data-parallel training over torch's c10d: a TCPStore rendezvous from the torchrun
 // environment (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT; so torchrun, Slurm or an
-// MPI launcher can start it) and a Gloo process group. CUDA tensors are staged through the CPU
-// for Gloo.
+// MPI launcher can start it) and a process group: NCCL when the training device is CUDA and
+// LibTorch was built with it (USE_C10D_NCCL, which a CUDA LibTorch's CMake targets define), the
+// tensors staying on the GPU; otherwise Gloo, with CUDA tensors staged through the CPU.
 //
 // The loss is the loss of the global batch: every process gathers every process's embeddings
 // (gather_rows), computes the same global loss, and back-propagates into its own rows only;
@@ -12,6 +13,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include <memory>
 #include <string>
@@ -34,11 +36,14 @@ DistEnv dist_env_from_environment();
 
 class Distributed {
  public:
-  explicit Distributed(const DistEnv& env);  // joins the group (blocks until all have joined)
+  // Joins the group (blocks until all have joined). device: where this process trains
+  // (cuda:LOCAL_RANK for NCCL).
+  explicit Distributed(const DistEnv& env, c10::Device device = c10::Device(c10::kCPU));
   ~Distributed();
 
   int rank() const;
   int world() const;
+  std::string backend() const;  // "nccl" or "gloo"
   // local: [B, d] on any device -> [world x B, d] in rank order; only this process's rows
   // carry gradient (the others are constants here and get theirs on their own process).
   at::Tensor gather_rows(const at::Tensor& local);

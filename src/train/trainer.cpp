@@ -104,10 +104,10 @@ TrainSummary train(const TrainRun& run) {
   const TrainConfig c = resolve_config(run);
   // Data parallel when started by torchrun & co. (WORLD_SIZE > 1): rank 0 writes the run.
   const DistEnv env = dist_env_from_environment();
-  std::unique_ptr<Distributed> dist;
-  if (env.world > 1) dist = std::make_unique<Distributed>(env);
   const bool root = env.rank == 0;
   const c10::Device device(run.device == "cuda" && env.world > 1 ? "cuda:" + std::to_string(env.local_rank) : run.device);
+  std::unique_ptr<Distributed> dist;
+  if (env.world > 1) dist = std::make_unique<Distributed>(env, device);
   Model model = Model::load(run.model_dir, device);
   if (!model.has_audio() || !model.has_text()) throw Error(run.model_dir + ": training needs a model with both towers");
   auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
@@ -152,6 +152,7 @@ TrainSummary train(const TrainRun& run) {
   const int64_t end = run.stop_at > 0 ? std::min(run.stop_at, c.steps) : c.steps;
   RunLog log(root ? (dir / "metrics.jsonl").string() : "", run.resume ? meta.step : -1, run.progress && root);
   for (const std::string& n : data.notes) log.note("mulan train: " + n);
+  if (dist) log.note("mulan train: data parallel over " + dist->backend() + ", " + std::to_string(env.world) + " processes");
 
   const data::PairLoaderOptions lo = loader_options(c, ac, env.rank, env.world);
   data::PairLoader loader(sampler, lo, meta.step);

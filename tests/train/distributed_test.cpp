@@ -81,6 +81,7 @@ TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
                                   " 2>&1 &) ; " + env + " RANK=0 LOCAL_RANK=0 " + args(dir.file("two"), 3) + " && sleep 1 && cat " +
                                   shell_quote(dir.file("rank1.log")));
   ASSERT_EQ(two.exit_code, 0) << two.err << two.out;
+  EXPECT_NE(two.err.find("data parallel over gloo, 2 processes"), std::string::npos) << two.err;
 
   const auto a = rows(dir.file("one/metrics.jsonl")), b = rows(dir.file("two/metrics.jsonl"));
   ASSERT_EQ(a.size(), static_cast<size_t>(steps));
