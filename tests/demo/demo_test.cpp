@@ -1,6 +1,7 @@
-// A shortened `make demo` (label slow): synthesise a small corpus (200 clips of 10 s), train the
-// tiny preset for 200 steps of 32 pairs (about a minute), evaluate, search; training must beat
-// chance on held-out data. Measured: val loss 3.29 against chance 3.64, tagging ROC-AUC 0.69.
+// A shortened `make demo` (label slow): synthesise a small corpus (200 clips of 10 s), pre-train
+// the audio tower on the tags for 100 steps and train the tiny preset for 200 steps of 32 pairs
+// (about a minute in all), evaluate, search; training must beat chance on held-out data.
+// Measured: val loss 3.23 against chance 3.64, tagging ROC-AUC 0.68 (40 test clips).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -18,7 +19,7 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   const std::string out = dir.file("demo");
   const std::string build = std::filesystem::path(MULAN_CLI).parent_path().parent_path().filename().string();
   const CommandResult r = run_command("cd " + shell_quote(MULAN_SOURCE_DIR) + " && DEMO_OUT=" + shell_quote(out) +
-                                      " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_STEPS=200 DEMO_BATCH=32 bash scripts/demo.sh " +
+                                      " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_TAGGER_STEPS=100 DEMO_STEPS=200 DEMO_BATCH=32 bash scripts/demo.sh " +
                                       shell_quote(build));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const json results = json::parse(std::ifstream(out + "/results.json"));
@@ -28,6 +29,8 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   // Test split (unseen factor combinations): tags are ranked better than chance (0.5).
   EXPECT_GT(results["zero_shot_tagging"]["macro_roc_auc"].get<double>(), 0.6) << results.dump(2);
   EXPECT_GE(results["zero_shot_tagging"]["n_tags"].get<int>(), 40);
+  // The tagger pre-training ran and ranks the val split's tags better than chance.
+  EXPECT_GT(results["pretraining"]["val"]["macro_roc_auc"].get<double>(), 0.6) << results.dump(2);
   // The table and the three searches are printed.
   EXPECT_NE(r.out.find("zero-shot tagging macro ROC-AUC"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"fast loud rock with drums\""), std::string::npos) << r.out;
