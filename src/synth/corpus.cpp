@@ -18,6 +18,7 @@
 #include "synth/styles.h"
 #include "synth/synth.h"
 #include "util/atomic_file.h"
+#include "util/threads.h"
 
 namespace mulan::synth {
 namespace {
@@ -205,8 +206,7 @@ CorpusSummary make_corpus(const CorpusOptions& o, const std::function<void(int, 
                      {"held_out_style_lead_pairs", held_out}};
   write_file_atomic((fs::path(o.out_dir) / "synth.json").string(), info.dump(2) + "\n");
 
-  unsigned hw = std::thread::hardware_concurrency();
-  sum.jobs = std::max(1, std::min(o.jobs > 0 ? o.jobs : static_cast<int>(hw > 0 ? hw : 1), o.clips));
+  sum.jobs = std::max(1, std::min(o.jobs > 0 ? o.jobs : util::available_cores(), o.clips));
   render_all(clips, o, sum.soundfont, sum.jobs, progress);
 
   // The tag vocabulary: every tag the training split uses, in canonical order.

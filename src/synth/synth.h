@@ -143,7 +143,7 @@ struct CorpusOptions {
   double seconds = 30;      // length of each clip
   uint64_t seed = 1;        // everything random derives from it
   std::string soundfont;    // SoundFont path; "" looks in the usual places
-  int jobs = 0;             // rendering threads; 0 = hardware threads
+  int jobs = 0;             // rendering threads; 0 = one per core this process may use
   int sample_rate = 16000;  // output rate (Hz)
 };
 

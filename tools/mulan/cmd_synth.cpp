@@ -52,7 +52,7 @@ void register_synth(CLI::App& app) {
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--soundfont", o->soundfont,
                   "SoundFont (.sf2); default: /usr/share/sounds/sf2/FluidR3_GM.sf2, default-GM.sf2 or TimGM6mb.sf2");
-  cmd->add_option("--jobs", o->jobs, "Rendering threads (0: one per hardware thread)")->capture_default_str();
+  cmd->add_option("--jobs", o->jobs, "Rendering threads (0: one per core this process may use)")->capture_default_str();
   cmd->callback([o] { run_synth(*o); });
 }
 
