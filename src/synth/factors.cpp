@@ -42,15 +42,18 @@ Factors sample_factors(Rng& rng, bool held_out) {
   return f;
 }
 
+namespace {
+void add_unique(std::vector<std::string>& v, const std::string& x) {
+  if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
+}
+}  // namespace
+
 const std::vector<std::string>& all_leads() {
   static const std::vector<std::string> leads = [] {
     std::vector<std::string> v;
-    const auto add = [&](const std::string& x) {
-      if (std::find(v.begin(), v.end(), x) == v.end()) v.push_back(x);
-    };
     for (const auto& s : styles()) {
-      for (const auto& l : s.leads) add(l);
-      add(s.held_out_lead);
+      for (const auto& l : s.leads) add_unique(v, l);
+      add_unique(v, s.held_out_lead);
     }
     return v;
   }();
@@ -61,8 +64,7 @@ const std::vector<std::string>& all_accomps() {
   static const std::vector<std::string> accomps = [] {
     std::vector<std::string> v;
     for (const auto& s : styles())
-      for (const auto& a : s.accomps)
-        if (std::find(v.begin(), v.end(), a) == v.end()) v.push_back(a);
+      for (const auto& a : s.accomps) add_unique(v, a);
     return v;
   }();
   return accomps;

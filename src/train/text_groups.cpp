@@ -51,7 +51,7 @@ at::Tensor text_forward_grouped(model::TextTowerImpl& tower, const text::Tokeniz
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
   std::vector<int64_t> lengths(n);
   for (size_t k = 0; k < n; ++k) lengths[k] = static_cast<int64_t>(ids[order[k]].size());
-  // A pass costs about as much as a few rows of fixed work (launches, the projection).
+  // A pass's fixed work (launches, the projection) is counted as one more row of the longest text.
   const std::vector<size_t> ends = length_groups(lengths, max_groups, /*overhead=*/lengths.back());
 
   std::vector<at::Tensor> parts;
