@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -133,6 +134,8 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const data::PairLoaderOptions lo = loader_options(c, ac);
   data::PairLoader loader(sampler, lo, meta.step);
 
+  std::vector<std::pair<std::string, int64_t>> label_order(labels.begin(), labels.end());
+  std::sort(label_order.begin(), label_order.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
   TaggerSummary summary;
   auto validate_now = [&](int64_t step) {
     if (!val_windows.defined()) return;
@@ -153,6 +156,10 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     const eval::MacroResult ap = eval::macro_average_precision(scores, truth, n, k);
     summary.val_roc_auc = auc.mean;
     summary.val_map = ap.mean;
+    summary.val_roc_auc_per_label.clear();
+    for (const auto& [label, column] : label_order) {
+      if (const auto& v = auc.per_column[static_cast<size_t>(column)]) summary.val_roc_auc_per_label.emplace_back(label, *v);
+    }
     log.write({{"split", "val"}, {"step", step}, {"loss", summary.val_loss}, {"macro_roc_auc", auc.mean}, {"macro_map", ap.mean},
                {"labels_used", auc.used}, {"labels_excluded", auc.excluded}});
     char buf[160];

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "train/trainer.h"
 
@@ -21,6 +23,9 @@ struct TaggerSummary {
   double val_loss = -1;     // mean BCE per class and example
   double val_roc_auc = -1;  // macro over labels with positives and negatives
   double val_map = -1;      // macro average precision
+  // ROC-AUC of each label on the validation split, in the labels file's order; labels with no
+  // positive or no negative there are left out.
+  std::vector<std::pair<std::string, double>> val_roc_auc_per_label;
   double pairs_per_s = 0;
 };
 

@@ -205,6 +205,15 @@ TEST_F(TrainCli, PretrainTaggerLearnsTheLabels) {
   // 3 validation tones, one per label: each label's positive must outrank its two negatives.
   EXPECT_GE(s["val"]["macro_roc_auc"].get<double>(), 0.99) << r.out;
   EXPECT_LT(s["val"]["loss"].get<double>(), std::log(2.0));  // below the BCE of a coin
+  // Each label's own ROC-AUC, named; their mean is the macro value.
+  const json& per = s["val"]["roc_auc_per_label"];
+  ASSERT_EQ(per.size(), 3u) << r.out;
+  double sum = 0;
+  for (const char* label : {"low", "middle", "high"}) {
+    ASSERT_TRUE(per.contains(label)) << r.out;
+    sum += per[label].get<double>();
+  }
+  EXPECT_NEAR(sum / 3, s["val"]["macro_roc_auc"].get<double>(), 1e-12);
   EXPECT_TRUE(fs::exists(runs.file("run/model/model.safetensors")));
   // A labels file that does not fit the head is refused, naming both.
   std::ofstream(runs.file("two.txt")) << "low\nhigh\n";

@@ -36,7 +36,11 @@ void run_tagger(TaggerArgs a) {
   run.progress = !a.no_progress && isatty(fileno(stderr));
   const train::TaggerSummary s = train::pretrain_tagger(a.run);
   nlohmann::json out = {{"step", s.step}, {"loss", s.last_loss}, {"pairs_per_s", s.pairs_per_s}, {"run_dir", run.out_dir}};
-  if (s.val_loss >= 0) out["val"] = {{"loss", s.val_loss}, {"macro_roc_auc", s.val_roc_auc}, {"macro_map", s.val_map}};
+  if (s.val_loss >= 0) {
+    nlohmann::json per_label = nlohmann::json::object();
+    for (const auto& [label, auc] : s.val_roc_auc_per_label) per_label[label] = auc;
+    out["val"] = {{"loss", s.val_loss}, {"macro_roc_auc", s.val_roc_auc}, {"macro_map", s.val_map}, {"roc_auc_per_label", per_label}};
+  }
   std::cout << out.dump() << "\n";
 }
 }  // namespace
