@@ -62,6 +62,27 @@ TEST(Optimizer, TrunkTextTrunkAndHeadRatesAndNoDecayOnVectors) {
   }
 }
 
+TEST(Optimizer, RateZeroFreezesAPartAndItsGradientsAreNotComputed) {
+  Model model = Model::init(model::preset("tiny"), 1);
+  auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
+  TrainConfig c;
+  c.lr = 1e-3, c.trunk_lr = 0, c.text_trunk_lr = 5e-4;
+  const Optimizer o = make_optimizer(net, c);
+  const auto g = groups_of(net, o);
+  for (const auto& p : net.named_parameters()) {
+    const std::string& name = p.key();
+    const bool audio_trunk = name.starts_with("audio.") && !is_head_parameter(name);
+    EXPECT_EQ(g.count(name), audio_trunk ? 0u : 1u) << name;
+    EXPECT_EQ(p.value().requires_grad(), !audio_trunk) << name;
+  }
+  // The frozen trunk builds no graph: only the projection receives a gradient.
+  const torch::Tensor a = net.audio->forward(torch::randn({2, model.config().audio->n_mels, 200}));
+  a.sum().backward();
+  for (const auto& p : net.audio->named_parameters()) {
+    EXPECT_EQ(p.value().grad().defined(), p.key().starts_with("proj.")) << p.key();
+  }
+}
+
 TEST(Optimizer, WarmUpThenCosineAsTheFormula) {
   TrainConfig c;
   c.steps = 100, c.warmup_steps = 10, c.min_lr_fraction = 0.1;
