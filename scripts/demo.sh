@@ -9,7 +9,7 @@
 #
 # The sizes fit 15 minutes on 2 cores, build included (docs/results.md); override them for a
 # longer run:
-#   DEMO_CLIPS=2000 DEMO_TAGGER_STEPS=1500 DEMO_STEPS=2500 make demo
+#   DEMO_CLIPS=2000 DEMO_TAGGER_STEPS=2500 DEMO_STEPS=2500 make demo
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,9 +17,11 @@ mulan=$root/$build/bin/mulan
 out=${DEMO_OUT:-$root/demo-out}
 clips=${DEMO_CLIPS:-800}
 seconds=${DEMO_SECONDS:-30}
-steps=${DEMO_STEPS:-500}
-tagger_steps=${DEMO_TAGGER_STEPS:-500}
-audio_trunk_lr=${DEMO_AUDIO_TRUNK_LR:-0.002}  # the pre-trained audio trunk in the contrastive stage
+steps=${DEMO_STEPS:-800}
+tagger_steps=${DEMO_TAGGER_STEPS:-1000}
+# The pre-trained audio trunk in the contrastive stage: 0 keeps it as the tagger left it (no
+# gradients are computed for it, so a step costs the text tower and the audio forward pass).
+audio_trunk_lr=${DEMO_AUDIO_TRUNK_LR:-0}
 batch=${DEMO_BATCH:-64}
 seed=${DEMO_SEED:-1}
 mkdir -p "$out"
