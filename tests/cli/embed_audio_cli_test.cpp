@@ -36,8 +36,11 @@ TEST(CliEmbedAudio, EmbedsInOrderSkipsBadFilesAndExitsWithOne) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0]["path"], a);
   EXPECT_EQ(rows[1]["path"], b);
-  ASSERT_EQ(rows[0]["windows"].size(), 3u);  // 23 s: 0, 10 and 13 s (end-aligned)
-  EXPECT_DOUBLE_EQ(rows[0]["windows"][2]["start_s"].get<double>(), 12.97);
+  // 23 s = 2297 frames in the tiny preset's 500-frame (5 s) windows: 0, 5, 10, 15 and 17.97 s
+  // (end-aligned).
+  ASSERT_EQ(rows[0]["windows"].size(), 5u);
+  EXPECT_DOUBLE_EQ(rows[0]["windows"][3]["start_s"].get<double>(), 15.0);
+  EXPECT_DOUBLE_EQ(rows[0]["windows"][4]["start_s"].get<double>(), 17.97);
   EXPECT_EQ(rows[1]["windows"].size(), 1u);
   EXPECT_EQ(rows[0]["embedding"].size(), 128u);
 
