@@ -134,8 +134,8 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const data::PairLoaderOptions lo = loader_options(c, ac);
   data::PairLoader loader(sampler, lo, meta.step);
 
-  std::vector<std::pair<std::string, int64_t>> label_order(labels.begin(), labels.end());
-  std::sort(label_order.begin(), label_order.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::vector<std::string> label_names(labels.size());  // column -> label
+  for (const auto& [label, column] : labels) label_names[static_cast<size_t>(column)] = label;
   TaggerSummary summary;
   auto validate_now = [&](int64_t step) {
     if (!val_windows.defined()) return;
@@ -157,8 +157,8 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     summary.val_roc_auc = auc.mean;
     summary.val_map = ap.mean;
     summary.val_roc_auc_per_label.clear();
-    for (const auto& [label, column] : label_order) {
-      if (const auto& v = auc.per_column[static_cast<size_t>(column)]) summary.val_roc_auc_per_label.emplace_back(label, *v);
+    for (size_t column = 0; column < label_names.size(); ++column) {
+      if (const auto& v = auc.per_column[column]) summary.val_roc_auc_per_label.emplace_back(label_names[column], *v);
     }
     log.write({{"split", "val"}, {"step", step}, {"loss", summary.val_loss}, {"macro_roc_auc", auc.mean}, {"macro_map", ap.mean},
                {"labels_used", auc.used}, {"labels_excluded", auc.excluded}});
