@@ -13,7 +13,12 @@
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
-mulan=$root/$build/bin/mulan
+# The build folder: relative to the checkout (what `make demo` passes) or absolute.
+case $build in
+  /*) mulan=$build/bin/mulan ;;
+  *) mulan=$root/$build/bin/mulan ;;
+esac
+[[ -x $mulan ]] || { echo "demo: no mulan CLI at $mulan (build it first: make demo)" >&2; exit 2; }
 out=${DEMO_OUT:-$root/demo-out}
 clips=${DEMO_CLIPS:-800}
 seconds=${DEMO_SECONDS:-30}

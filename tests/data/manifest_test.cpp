@@ -9,15 +9,13 @@
 namespace mulan::data {
 namespace {
 
-void write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+using test::write_text;
 
 TEST(Manifest, ReadsRowsResolvesPathsAndSkipsBadRowsWithTheirLine) {
   test::TempDir dir;
-  write(dir.file("a.wav"), "x");
-  write(dir.file("b.wav"), "x");
-  write(dir.file("m.jsonl"),
+  write_text(dir.file("a.wav"), "x");
+  write_text(dir.file("b.wav"), "x");
+  write_text(dir.file("m.jsonl"),
         "{\"id\": \"a\", \"audio\": \"a.wav\", \"texts\": {\"sf\": [\"rock song\"], \"lf\": []}, \"tags\": [\"rock\"], \"split\": \"train\"}\n"
         "\n"
         "{not json}\n"
@@ -57,12 +55,12 @@ TEST(Manifest, ReadsRowsResolvesPathsAndSkipsBadRowsWithTheirLine) {
 
 TEST(Queries, ReadsQueriesAndNamesTheLineOfABadOne) {
   test::TempDir dir;
-  write(dir.file("q.jsonl"), "{\"id\": \"q1\", \"text\": \"calm piano\", \"targets\": [\"a\", \"b\"]}\n{\"text\": \"rock\", \"targets\": [\"c\"]}\n");
+  write_text(dir.file("q.jsonl"), "{\"id\": \"q1\", \"text\": \"calm piano\", \"targets\": [\"a\", \"b\"]}\n{\"text\": \"rock\", \"targets\": [\"c\"]}\n");
   const auto q = read_queries(dir.file("q.jsonl"));
   ASSERT_EQ(q.size(), 2u);
   EXPECT_EQ(q[0].targets.size(), 2u);
   EXPECT_EQ(q[1].id, "line2");
-  write(dir.file("bad.jsonl"), "{\"id\": \"q1\", \"text\": \"x\", \"targets\": [\"a\"]}\n{\"id\": \"q2\", \"text\": \"y\", \"targets\": []}\n");
+  write_text(dir.file("bad.jsonl"), "{\"id\": \"q1\", \"text\": \"x\", \"targets\": [\"a\"]}\n{\"id\": \"q2\", \"text\": \"y\", \"targets\": []}\n");
   try {
     read_queries(dir.file("bad.jsonl"));
     FAIL();

@@ -15,19 +15,19 @@ namespace mulan::data {
 namespace {
 namespace fs = std::filesystem;
 
-void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+using test::write_text;
 
 TEST(Shards, IndexesSamplesByKeyAndReadsMemberAudio) {
   test::TempDir dir;
   const fs::path src = dir.path() / "src";
   fs::create_directories(src / "sub");
   test::write_audio((src / "a.flac").string(), test::tone(440, 1.0, 16000), 1, 16000, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
-  write((src / "a.json").string(), R"({"texts": {"sf": ["a title"], "pl": ["a playlist"]}, "tags": ["rock"], "split": "train"})");
+  write_text((src / "a.json").string(), R"({"texts": {"sf": ["a title"], "pl": ["a playlist"]}, "tags": ["rock"], "split": "train"})");
   test::write_audio((src / "sub/b.seg.wav").string(), test::tone(220, 0.5, 22050), 1, 22050, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-  write((src / "sub/b.seg.json").string(), R"({"text": "a calm description"})");
-  write((src / "c.json").string(), R"({"text": "no audio here"})");                     // no audio
+  write_text((src / "sub/b.seg.json").string(), R"({"text": "a calm description"})");
+  write_text((src / "c.json").string(), R"({"text": "no audio here"})");                     // no audio
   test::write_audio((src / "d.wav").string(), test::tone(330, 0.5, 16000), 1, 16000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-  write((src / "d.json").string(), "{broken");                                           // invalid JSON
+  write_text((src / "d.json").string(), "{broken");                                           // invalid JSON
   test::write_audio((src / "e.wav").string(), test::tone(330, 0.5, 16000), 1, 16000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
   const std::string shard = dir.file("shard-000.tar");
   ASSERT_EQ(test::run_command("cd " + test::shell_quote(src.string()) + " && tar cf " + test::shell_quote(shard) +
@@ -58,7 +58,7 @@ TEST(Shards, IndexesSamplesByKeyAndReadsMemberAudio) {
 
 TEST(Shards, ExpandsFoldersAndBraceRanges) {
   test::TempDir dir;
-  for (const char* n : {"t-002.tar", "t-000.tar", "t-001.tar", "notes.txt"}) write(dir.file(n), "");
+  for (const char* n : {"t-002.tar", "t-000.tar", "t-001.tar", "notes.txt"}) write_text(dir.file(n), "");
   EXPECT_EQ(expand_shards(dir.path().string()),
             (std::vector<std::string>{dir.file("t-000.tar"), dir.file("t-001.tar"), dir.file("t-002.tar")}));
   EXPECT_EQ(expand_shards("/x/t-{008..010}.tar"), (std::vector<std::string>{"/x/t-008.tar", "/x/t-009.tar", "/x/t-010.tar"}));
@@ -66,7 +66,7 @@ TEST(Shards, ExpandsFoldersAndBraceRanges) {
   EXPECT_TRUE(is_shard_spec("x.tar"));
   EXPECT_FALSE(is_shard_spec("manifest.jsonl"));
   // A file that is not a tar is refused by name.
-  write(dir.file("bad.tar"), "this is not a tar archive at all, but long enough to look at. ........................");
+  write_text(dir.file("bad.tar"), "this is not a tar archive at all, but long enough to look at. ........................");
   try {
     read_shards({dir.file("bad.tar")});
     FAIL();

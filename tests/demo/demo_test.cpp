@@ -17,7 +17,7 @@ using nlohmann::json;
 TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   TempDir dir;
   const std::string out = dir.file("demo");
-  const std::string build = std::filesystem::path(MULAN_CLI).parent_path().parent_path().filename().string();
+  const std::string build = std::filesystem::path(MULAN_CLI).parent_path().parent_path().string();
   const CommandResult r = run_command("cd " + shell_quote(MULAN_SOURCE_DIR) + " && DEMO_OUT=" + shell_quote(out) +
                                       " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_TAGGER_STEPS=100 DEMO_STEPS=200 DEMO_BATCH=32 bash scripts/demo.sh " +
                                       shell_quote(build));

@@ -16,12 +16,7 @@ using nlohmann::json;
 using test::run_cli;
 using test::shell_quote;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 json result(const std::string& protocol, const std::string& model, const std::string& dataset, const std::string& date,
             const json& metrics) {

@@ -31,14 +31,18 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-namespace {
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
 }
-}  // namespace
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + p.string());
+}
 
 CommandResult run_command(const std::string& command) {
   TempDir tmp;

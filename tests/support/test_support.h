@@ -36,6 +36,10 @@ CommandResult run_cli(const std::string& args);
 CommandResult run_python(const std::string& script, const std::string& args);
 std::string shell_quote(const std::string& s);
 
+// A whole file's bytes ("" when it cannot be read), and writing text to a file.
+std::string slurp(const std::filesystem::path& p);
+void write_text(const std::filesystem::path& p, const std::string& text);
+
 // Writes interleaved samples (frames x channels) with libsndfile; format is a SF_FORMAT_* value.
 void write_audio(const std::string& path, const std::vector<float>& interleaved, int channels,
                  int sample_rate, int format);

@@ -14,7 +14,7 @@
 namespace mulan::synth {
 namespace {
 
-Factors factors_for(const Style& s) {
+Factors medium_factors_for(const Style& s) {
   Factors f;
   f.style = s.tag;
   f.lead = s.leads.front();
@@ -43,7 +43,7 @@ int note_ons(const Composition& c) {
 
 TEST(SynthCompose, DrumlessClipsHaveNoDrumChannelEventsAndDrumClipsDo) {
   for (const Style& s : styles()) {
-    Factors f = factors_for(s);
+    Factors f = medium_factors_for(s);
     f.drums = false;
     const Composition without = compose(f, 8, 1);
     for (const auto& e : without.events) EXPECT_NE(e.channel, kDrumChannel) << s.tag;
@@ -56,7 +56,7 @@ TEST(SynthCompose, DrumlessClipsHaveNoDrumChannelEventsAndDrumClipsDo) {
 }
 
 TEST(SynthCompose, SameSeedSameEventsAnotherSeedOtherEvents) {
-  const Factors f = factors_for(style("jazz"));
+  const Factors f = medium_factors_for(style("jazz"));
   const Composition a = compose(f, 10, 42), b = compose(f, 10, 42), c = compose(f, 10, 43);
   ASSERT_EQ(a.events.size(), b.events.size());
   for (size_t i = 0; i < a.events.size(); ++i) {
@@ -74,7 +74,7 @@ TEST(SynthCompose, SameSeedSameEventsAnotherSeedOtherEvents) {
 TEST(SynthCompose, EventsAreOrderedOnBlockBoundariesAndNeverRestrikeASoundingKey) {
   for (const Style& s : styles()) {
     for (Tempo t : {Tempo::Slow, Tempo::Fast}) {
-      Factors f = factors_for(s);
+      Factors f = medium_factors_for(s);
       f.tempo = t;
       f.bpm = t == Tempo::Slow ? 64 : 160;
       const Composition c = compose(f, 12, 7);
@@ -104,7 +104,7 @@ TEST(SynthCompose, EventsAreOrderedOnBlockBoundariesAndNeverRestrikeASoundingKey
 
 TEST(SynthCompose, FastTempoPlaysProportionallyMoreNotesASecond) {
   for (const Style& s : styles()) {
-    Factors f = factors_for(s);
+    Factors f = medium_factors_for(s);
     f.tempo = Tempo::Slow, f.bpm = 70;
     const double slow = note_ons(compose(f, 20, 3)) / 20.0;
     f.tempo = Tempo::Fast, f.bpm = 150;
@@ -116,7 +116,7 @@ TEST(SynthCompose, FastTempoPlaysProportionallyMoreNotesASecond) {
 TEST(SynthCompose, TheModeShowsInTheThirdAboveTheTonic) {
   for (const Style& s : styles()) {
     for (Mode m : {Mode::Major, Mode::Minor}) {
-      Factors f = factors_for(s);
+      Factors f = medium_factors_for(s);
       f.mode = m;
       int major_thirds = 0, minor_thirds = 0;
       for (uint64_t seed = 1; seed <= 3; ++seed) {
@@ -179,7 +179,7 @@ TEST(SynthFactors, AtLeastFortyTagsAllReachableInTraining) {
 }
 
 TEST(SynthFactors, MoodsFollowModeAndTempo) {
-  Factors f = factors_for(style("rock"));
+  Factors f = medium_factors_for(style("rock"));
   f.mode = Mode::Minor, f.tempo = Tempo::Slow, f.drums = false, f.dynamics = Dynamics::Soft;
   auto t = tags_of(f);
   for (const char* x : {"minor", "sad", "calm", "slow", "no drums", "soft"})

@@ -34,12 +34,7 @@ bool have_soundfont() {
   }
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 std::vector<json> read_jsonl(const fs::path& p) {
   std::vector<json> rows;

@@ -16,10 +16,7 @@ using nlohmann::json;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using test::slurp;
 
 std::vector<json> rows(const std::string& path) {
   std::vector<json> out;
