@@ -18,19 +18,21 @@
 #include "mulan/error.h"
 
 namespace mulan::audio {
+
+// A file held in memory, read through libsndfile's virtual I/O. Outside the anonymous
+// namespace: AudioReader::Impl holds one (GCC warns about that in a unity build).
+struct MemoryFile {
+  const unsigned char* data = nullptr;
+  sf_count_t size = 0;
+  sf_count_t pos = 0;
+};
+
 namespace {
 
 constexpr int kMinSampleRate = 1000;
 constexpr int kMaxSampleRate = 1'000'000;
 constexpr int kMaxChannels = 1024;
 constexpr sf_count_t kBlockFrames = 16384;
-
-// A file held in memory, read through libsndfile's virtual I/O.
-struct MemoryFile {
-  const unsigned char* data = nullptr;
-  sf_count_t size = 0;
-  sf_count_t pos = 0;
-};
 
 sf_count_t mem_length(void* user) { return static_cast<MemoryFile*>(user)->size; }
 sf_count_t mem_seek(sf_count_t offset, int whence, void* user) {
