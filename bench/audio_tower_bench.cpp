@@ -77,5 +77,3 @@ void BM_EmbedThreeMinuteTrack(benchmark::State& state) {
 BENCHMARK(BM_EmbedThreeMinuteTrack)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
 
 }  // namespace
-
-BENCHMARK_MAIN();

@@ -75,5 +75,3 @@ BENCHMARK(BM_DecodeResample)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Use
 BENCHMARK(BM_DecodeResampleMel)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-BENCHMARK_MAIN();

@@ -30,5 +30,3 @@ BENCHMARK(BM_Frontend)
     ->UseRealTime();
 
 }  // namespace
-
-BENCHMARK_MAIN();

@@ -48,5 +48,3 @@ void BM_Sgemm(benchmark::State& state) {
 BENCHMARK(BM_Sgemm)->ArgsProduct({{512, 1024}, {1, 2}})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
-
-BENCHMARK_MAIN();

@@ -141,5 +141,3 @@ void BM_EncodeBatch64(benchmark::State& state) {
 BENCHMARK(BM_EncodeBatch64)->Unit(benchmark::kMillisecond);
 
 }  // namespace
-
-BENCHMARK_MAIN();

@@ -96,5 +96,3 @@ void BM_Loader(benchmark::State& state) {
 BENCHMARK(BM_Loader)->ArgsProduct({{1, 2}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
 
 }  // namespace
-
-BENCHMARK_MAIN();

@@ -3,10 +3,12 @@
 #include <iostream>
 
 #include "commands.h"
+#include "mulan/blas.h"
 #include "mulan/error.h"
 #include "util/threads.h"
 
 int main(int argc, char** argv) {
+  mulan::use_best_blas_kernels();  // first: before any tensor work or thread
   CLI::App app{"mulan: a joint embedding of music audio and natural language (MuLan)"};
   app.set_version_flag("--version", std::string("mulan ") + MULAN_VERSION);
   app.require_subcommand(1);
