@@ -1,9 +1,11 @@
 // A shortened `make demo` (label slow): synthesise a small corpus (200 clips of 10 s), pre-train
-// the audio tower on the tags for 100 steps and train the tiny preset for 200 steps of 32 pairs
+// the audio tower on the tags for 150 steps and train the tiny preset for 300 steps of 32 pairs
 // (about a minute in all), evaluate, search; training must beat chance on held-out data.
-// Measured: val loss 3.23 against chance 3.64, tagging ROC-AUC 0.68 (40 test clips).
+// Measured: val R@10 0.95 and mAP 0.37 within 20 clips (chance 0.5 and 0.18 +- 0.05), tagging
+// ROC-AUC 0.71 on 40 test clips.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -19,13 +21,31 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   const std::string out = dir.file("demo");
   const std::string build = std::filesystem::path(MULAN_CLI).parent_path().parent_path().string();
   const CommandResult r = run_command("cd " + shell_quote(MULAN_SOURCE_DIR) + " && DEMO_OUT=" + shell_quote(out) +
-                                      " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_TAGGER_STEPS=100 DEMO_STEPS=200 DEMO_BATCH=32 bash scripts/demo.sh " +
+                                      " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_TAGGER_STEPS=150 DEMO_STEPS=300 DEMO_BATCH=32 bash scripts/demo.sh " +
                                       shell_quote(build));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const json results = json::parse(std::ifstream(out + "/results.json"));
   const json& val = results["training"]["val"];
-  // Held-out clips (the val split): the contrastive loss falls below that of an uninformed model.
-  EXPECT_LT(val["loss"].get<double>(), val["chance_loss"].get<double>() - 0.2) << results.dump(2);
+  // Held-out clips (the val split, n of them): the texts find their clips better than a random
+  // ranking does: R@10 above 10 / n, mAP more than two standard deviations above its chance
+  // mean H(n) / n. The loss is not the test: on 20 clips it follows the learnt temperature and
+  // moved by 0.3 between runs that differed only in the BLAS kernels' rounding.
+  json last_val;
+  std::ifstream metrics(out + "/run/metrics.jsonl");
+  for (std::string line; std::getline(metrics, line);) {
+    const json row = json::parse(line);
+    if (row.value("split", "") == "val") last_val = row;
+  }
+  ASSERT_TRUE(last_val.contains("pairs")) << "no validation row in " << out << "/run/metrics.jsonl";
+  const int n = last_val["pairs"].get<int>();
+  double mean = 0, square = 0;  // of 1 / rank, the rank uniform in 1..n
+  for (int rank = 1; rank <= n; ++rank) {
+    mean += 1.0 / rank / n;
+    square += 1.0 / (static_cast<double>(rank) * rank) / n;
+  }
+  const double sd_map = std::sqrt((square - mean * mean) / n);
+  EXPECT_GT(val["r_at_10"].get<double>(), std::min(1.0, 10.0 / n)) << results.dump(2);
+  EXPECT_GT(val["map"].get<double>(), mean + 2 * sd_map) << results.dump(2);
   // Test split (unseen factor combinations): tags are ranked better than chance (0.5).
   EXPECT_GT(results["zero_shot_tagging"]["macro_roc_auc"].get<double>(), 0.6) << results.dump(2);
   EXPECT_GE(results["zero_shot_tagging"]["n_tags"].get<int>(), 40);

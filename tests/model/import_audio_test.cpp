@@ -1,6 +1,7 @@
 // Importing audio checkpoints that Python wrote with torch.save in exactly the published
 // layouts (tests/python/write_audio_checkpoints.py), and checking the imported tower computes
-// what the original computes: max |difference| of the pooled vector <= 1e-4.
+// what the original computes: max |difference| of the pooled vector <= 1e-4 (AST, values about 2),
+// <= 1e-6 of its largest value (ResNet-50, values in the hundreds).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -31,8 +32,11 @@ TEST_F(ImportAudio, TorchvisionResNet50WithItsRgbConv1SummedIntoOne) {
   EXPECT_EQ(report.dropped.size(), 2u);  // fc.weight, fc.bias
   const Model m = Model::load(file("m-resnet"));
   EXPECT_EQ(m.config().audio->resnet_layers, (std::vector<int>{3, 4, 6, 3}));
-  const double diff = (m.pooled_audio(read_npy(file("x64.npy"))) - read_npy(file("resnet.npy"))).abs().max().item<double>();
-  EXPECT_LE(diff, 1e-4);
+  const torch::Tensor want = read_npy(file("resnet.npy"));
+  const double diff = (m.pooled_audio(read_npy(file("x64.npy"))) - want).abs().max().item<double>();
+  // Random weights pool to values up to about 460: the bound is relative to the largest (1e-6,
+  // a few float32 roundings of it), so that another BLAS kernel's summation order passes.
+  EXPECT_LE(diff, 1e-6 * want.abs().max().item<double>());
 }
 
 TEST_F(ImportAudio, PublicAstLayoutWithPosEmbedResizedToTheWindow) {
