@@ -25,7 +25,8 @@ Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config) {
     const int part = is_head_parameter(p.key()) ? 2 : text_apart && p.key().starts_with("text.") ? 1 : 0;
     // A part at rate 0 is frozen: no gradient is computed for it (a frozen audio trunk then
     // runs its forward pass without building a graph) and it does not count in the clipping norm.
-    // Its buffers are not parameters: BatchNorm's running statistics still update in train mode.
+    // Its buffers are not parameters: the trainer keeps BatchNorm's running statistics by running
+    // a frozen trunk in evaluation mode.
     if (part_lr[part] == 0) {
       p.value().set_requires_grad(false);
       continue;

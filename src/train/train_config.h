@@ -16,8 +16,8 @@ struct TrainConfig {
   int64_t batch = 64;               // pairs per step on each process (global batch = batch x world)
   double lr = 5e-4;                 // peak learning rate of the new heads (projections, tagger, tau)
   double trunk_lr = 5e-4;           // peak learning rate of the trunks (lower it for pre-trained ones;
-                                    // 0 freezes their weights: no gradients are computed; BatchNorm's
-                                    // running statistics still follow the batches in training mode)
+                                    // 0 freezes them: no gradients are computed, and they run in
+                                    // evaluation mode, BatchNorm statistics fixed and no dropout)
   double text_trunk_lr = -1;        // the text trunk's own peak rate when >= 0 (-1: trunk_lr), e.g. a
                                     // pre-trained audio tower (pretrain-tagger) beside a new text tower
   double weight_decay = 0.01;       // AdamW decoupled weight decay (matrices only: no biases, norms, tau)

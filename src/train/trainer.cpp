@@ -172,11 +172,24 @@ TrainSummary train(const TrainRun& run) {
     for (auto& b : net.buffers()) state.push_back(b);
     dist->broadcast(state);
   }
-  net.train();
+  // Training mode, except for a frozen trunk (rate 0): it runs in evaluation mode, so that
+  // BatchNorm normalises with the statistics it was trained with instead of each batch's (and
+  // keeps them), dropout is off, and its features in training are those it gives at inference.
+  const double text_trunk_rate = c.text_trunk_lr >= 0 ? c.text_trunk_lr : c.trunk_lr;
+  auto train_mode = [&] {
+    net.train();
+    if (c.trunk_lr == 0) {
+      if (net.audio->resnet) net.audio->resnet->eval();
+      if (net.audio->ast) net.audio->ast->eval();
+    }
+    if (text_trunk_rate == 0) net.text->bert->eval();
+  };
+  train_mode();
 
   auto validate_now = [&](int64_t step) {
     if (!val || !root) return;
     const ValidationResult v = run_validation(net, tokenizer, *val, c.val_batch, kind, c.tau_min, device);
+    train_mode();
     summary.val_loss = v.loss;
     summary.val_chance = v.chance;
     summary.val_r_at_10 = v.r_at_10;

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
+#include "mulan/model.h"
 #include "support/test_support.h"
 
 namespace mulan::test {
@@ -187,6 +189,29 @@ TEST_F(TrainCli, TrainsOnWebDatasetShards) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["step"], 3);
   EXPECT_EQ(rows(runs.file("run") + "/metrics.jsonl").back()["bad_recordings"], 0);
+}
+
+TEST_F(TrainCli, AFrozenAudioTrunkKeepsItsWeightsAndBatchNormStatistics) {
+  TempDir runs;
+  std::ofstream(runs.file("frozen.json")) << R"({"trunk_lr": 0, "text_trunk_lr": 0.001, "lr": 0.001, "warmup_steps": 1})";
+  const CommandResult r = run_cli(train_args(runs.file("run")) + " --steps 4 --config " + q(runs.file("frozen.json")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const TensorMap before = Model::load(dir_->file("init")).state();
+  const TensorMap after = Model::load(runs.file("run/model")).state();
+  int trunk = 0, statistics = 0;
+  for (const auto& [name, t] : before) {
+    const bool changed = !torch::equal(t, after.at(name));
+    if (name.starts_with("audio.") && !name.starts_with("audio.proj.")) {
+      EXPECT_FALSE(changed) << name;  // weights and running_mean / running_var alike
+      ++trunk;
+      if (name.find("running_") != std::string::npos) ++statistics;
+    }
+    if (name == "audio.proj.weight" || name == "text.bert.encoder.layer.0.attention.self.query.weight") {
+      EXPECT_TRUE(changed) << name;  // the rest trains
+    }
+  }
+  EXPECT_GT(statistics, 0);  // the state holds the BatchNorm statistics that must stay
+  EXPECT_GT(trunk, statistics);
 }
 
 TEST_F(TrainCli, PretrainTaggerLearnsTheLabels) {
