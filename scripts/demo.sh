@@ -22,11 +22,11 @@ esac
 out=${DEMO_OUT:-$root/demo-out}
 clips=${DEMO_CLIPS:-800}
 seconds=${DEMO_SECONDS:-30}
-steps=${DEMO_STEPS:-800}
+steps=${DEMO_STEPS:-1200}
 tagger_steps=${DEMO_TAGGER_STEPS:-1000}
-# The pre-trained audio trunk's rate in the contrastive stage: 0 keeps its weights as the tagger
-# left them (no gradients are computed for it, so a step costs the text tower and the audio
-# forward pass; BatchNorm's running statistics still follow the batches).
+# The pre-trained audio trunk's rate in the contrastive stage: 0 keeps it as the tagger left it
+# (no gradients are computed for it and it runs in evaluation mode, BatchNorm statistics fixed,
+# so a step costs the text tower and the audio forward pass).
 audio_trunk_lr=${DEMO_AUDIO_TRUNK_LR:-0}
 batch=${DEMO_BATCH:-64}
 seed=${DEMO_SEED:-1}
