@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "model/mulan_model.h"
+
 namespace mulan::train {
 
 bool is_head_parameter(const std::string& name) {
@@ -48,6 +50,16 @@ Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config) {
   }
   o.adamw = std::make_unique<torch::optim::AdamW>(param_groups, torch::optim::AdamWOptions(config.lr));
   return o;
+}
+
+void enter_training_mode(model::MulanModelImpl& net, const TrainConfig& config) {
+  net.train();
+  if (config.trunk_lr == 0 && net.audio) {
+    if (net.audio->resnet) net.audio->resnet->eval();
+    if (net.audio->ast) net.audio->ast->eval();
+  }
+  const double text_trunk_lr = config.text_trunk_lr >= 0 ? config.text_trunk_lr : config.trunk_lr;
+  if (text_trunk_lr == 0 && net.text) net.text->bert->eval();
 }
 
 double lr_factor(int64_t step, const TrainConfig& c) {

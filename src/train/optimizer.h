@@ -10,6 +10,10 @@
 
 #include "train/train_config.h"
 
+namespace mulan::model {
+struct MulanModelImpl;
+}
+
 namespace mulan::train {
 
 // Heads are the projections to the joint space ("audio.proj.", "text.proj."), the tagger
@@ -26,6 +30,11 @@ struct Optimizer {
 // Groups: trunk / head x weight decay (matrices) / none (biases, norms, tau); with
 // config.text_trunk_lr >= 0 the text trunk ("text." but not a head) has groups of its own.
 Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config);
+
+// Training mode for the model, except for a trunk that make_optimizer froze (rate 0): it runs in
+// evaluation mode, so that BatchNorm normalises with the statistics it was trained with (and
+// keeps them), dropout is off, and its features in training are those it gives at inference.
+void enter_training_mode(model::MulanModelImpl& net, const TrainConfig& config);
 
 // The schedule's factor at step (0-based) of steps: (step + 1) / warmup during the warm-up,
 // then min + (1 - min) (1 + cos(pi p)) / 2 with p going from 0 to 1 over the rest.

@@ -166,7 +166,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     std::snprintf(buf, sizeof buf, "validation at step %lld: BCE %.4f  macro ROC-AUC %.3f  mAP %.3f  (%d labels)",
                   static_cast<long long>(step), summary.val_loss, auc.mean, ap.mean, auc.used);
     log.note(buf);
-    net.train();
+    enter_training_mode(net, c);
   };
 
   std::vector<torch::Tensor> params;
@@ -174,7 +174,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const int64_t end = run.stop_at > 0 ? std::min(run.stop_at, c.steps) : c.steps;
   const auto start = Clock::now();
   int64_t in_row = 0, done_here = 0;
-  net.train();
+  enter_training_mode(net, c);  // a frozen trunk (trunk_lr 0: a linear probe) stays in evaluation mode
   for (int64_t step = meta.step; step < end; ++step) {
     const data::PairBatch batch = loader.next();
     torch::manual_seed(data::mix_seed(c.seed, static_cast<uint64_t>(step)));

@@ -172,18 +172,7 @@ TrainSummary train(const TrainRun& run) {
     for (auto& b : net.buffers()) state.push_back(b);
     dist->broadcast(state);
   }
-  // Training mode, except for a frozen trunk (rate 0): it runs in evaluation mode, so that
-  // BatchNorm normalises with the statistics it was trained with instead of each batch's (and
-  // keeps them), dropout is off, and its features in training are those it gives at inference.
-  const double text_trunk_rate = c.text_trunk_lr >= 0 ? c.text_trunk_lr : c.trunk_lr;
-  auto train_mode = [&] {
-    net.train();
-    if (c.trunk_lr == 0) {
-      if (net.audio->resnet) net.audio->resnet->eval();
-      if (net.audio->ast) net.audio->ast->eval();
-    }
-    if (text_trunk_rate == 0) net.text->bert->eval();
-  };
+  auto train_mode = [&] { enter_training_mode(net, c); };  // a frozen trunk stays in evaluation mode
   train_mode();
 
   auto validate_now = [&](int64_t step) {

@@ -214,6 +214,25 @@ TEST_F(TrainCli, AFrozenAudioTrunkKeepsItsWeightsAndBatchNormStatistics) {
   EXPECT_GT(trunk, statistics);
 }
 
+TEST_F(TrainCli, PretrainTaggerWithTheTrunkAtRateZeroIsALinearProbe) {
+  TempDir runs;
+  std::ofstream(runs.file("labels.txt")) << "low\nmiddle\nhigh\n";
+  std::ofstream(runs.file("probe.json")) << R"({"warmup_steps": 1, "lr": 0.003, "trunk_lr": 0})";
+  ASSERT_EQ(run_cli("init --preset tiny --seed 3 --tagger-classes 3 --out " + q(runs.file("init"))).exit_code, 0);
+  const CommandResult r = run_cli("pretrain-tagger --model " + q(runs.file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                                  " --labels " + q(runs.file("labels.txt")) + " --out " + q(runs.file("run")) +
+                                  " --steps 4 --batch 4 --no-progress --config " + q(runs.file("probe.json")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const TensorMap before = Model::load(runs.file("init")).state();
+  const TensorMap after = Model::load(runs.file("run/model")).state();
+  for (const auto& [name, t] : before) {
+    if (!name.starts_with("audio.") || name.starts_with("audio.proj.")) continue;
+    const bool changed = !torch::equal(t, after.at(name));
+    // Only the tagger head learns; the trunk's weights and BatchNorm statistics stay.
+    EXPECT_EQ(changed, name.starts_with("audio.tagger.")) << name;
+  }
+}
+
 TEST_F(TrainCli, PretrainTaggerLearnsTheLabels) {
   TempDir runs;
   std::ofstream(runs.file("labels.txt")) << "low\nmiddle\nhigh\n";
