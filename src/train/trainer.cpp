@@ -172,13 +172,12 @@ TrainSummary train(const TrainRun& run) {
     for (auto& b : net.buffers()) state.push_back(b);
     dist->broadcast(state);
   }
-  auto train_mode = [&] { enter_training_mode(net, c); };  // a frozen trunk stays in evaluation mode
-  train_mode();
+  enter_training_mode(net, c);  // a frozen trunk stays in evaluation mode
 
   auto validate_now = [&](int64_t step) {
     if (!val || !root) return;
     const ValidationResult v = run_validation(net, tokenizer, *val, c.val_batch, kind, c.tau_min, device);
-    train_mode();
+    enter_training_mode(net, c);
     summary.val_loss = v.loss;
     summary.val_chance = v.chance;
     summary.val_r_at_10 = v.r_at_10;
