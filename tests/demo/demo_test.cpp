@@ -31,9 +31,7 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   // mean H(n) / n. The loss is not the test: on 20 clips it follows the learnt temperature and
   // moved by 0.3 between runs that differed only in the BLAS kernels' rounding.
   json last_val;
-  std::ifstream metrics(out + "/run/metrics.jsonl");
-  for (std::string line; std::getline(metrics, line);) {
-    const json row = json::parse(line);
+  for (const json& row : read_jsonl(out + "/run/metrics.jsonl")) {
     if (row.value("split", "") == "val") last_val = row;
   }
   ASSERT_TRUE(last_val.contains("pairs")) << "no validation row in " << out << "/run/metrics.jsonl";

@@ -44,6 +44,13 @@ void write_text(const fs::path& p, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
+std::vector<nlohmann::json> read_jsonl(const fs::path& p) {
+  std::vector<nlohmann::json> rows;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
 CommandResult run_command(const std::string& command) {
   TempDir tmp;
   const std::string out = tmp.file("stdout"), err = tmp.file("stderr");

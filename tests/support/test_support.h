@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,8 @@ std::string shell_quote(const std::string& s);
 // A whole file's bytes ("" when it cannot be read), and writing text to a file.
 std::string slurp(const std::filesystem::path& p);
 void write_text(const std::filesystem::path& p, const std::string& text);
+// One JSON value a line (metrics.jsonl and the like); a bad line throws.
+std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& p);
 
 // Writes interleaved samples (frames x channels) with libsndfile; format is a SF_FORMAT_* value.
 void write_audio(const std::string& path, const std::vector<float>& interleaved, int channels,

@@ -35,13 +35,6 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-std::vector<json> rows(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-  return out;
-}
-
 TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
   TempDir dir;
   fs::create_directories(dir.path() / "audio");
@@ -83,7 +76,7 @@ TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
   ASSERT_EQ(two.exit_code, 0) << two.err << two.out;
   EXPECT_NE(two.err.find("data parallel over gloo, 2 processes"), std::string::npos) << two.err;
 
-  const auto a = rows(dir.file("one/metrics.jsonl")), b = rows(dir.file("two/metrics.jsonl"));
+  const auto a = read_jsonl(dir.file("one/metrics.jsonl")), b = read_jsonl(dir.file("two/metrics.jsonl"));
   ASSERT_EQ(a.size(), static_cast<size_t>(steps));
   ASSERT_EQ(b.size(), a.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i]["loss"].get<double>(), b[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;

@@ -18,15 +18,6 @@ using nlohmann::json;
 
 std::string q(const std::string& s) { return shell_quote(s); }
 
-using test::slurp;
-
-std::vector<json> rows(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-  return out;
-}
-
 // 12 tones of 3 s with texts that name their pitch; 3 of them in the validation split.
 class TrainCli : public ::testing::Test {
  protected:
@@ -56,6 +47,17 @@ class TrainCli : public ::testing::Test {
     return "train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(out) +
            " --batch 4 --workers 2 --log-every 1 --no-progress --val-every " + val_every;
   }
+  // pretrain-tagger on the tones' three labels from a fresh tiny model (runs/init) to runs/run,
+  // with the given train.json and sizes.
+  static CommandResult pretrain_tagger(const TempDir& runs, const std::string& config_json, int steps, int batch) {
+    std::ofstream(runs.file("labels.txt")) << "low\nmiddle\nhigh\n";
+    std::ofstream(runs.file("tagger.json")) << config_json;
+    const CommandResult init = run_cli("init --preset tiny --seed 3 --tagger-classes 3 --out " + q(runs.file("init")));
+    if (init.exit_code != 0) return init;
+    return run_cli("pretrain-tagger --model " + q(runs.file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                   " --labels " + q(runs.file("labels.txt")) + " --out " + q(runs.file("run")) + " --steps " +
+                   std::to_string(steps) + " --batch " + std::to_string(batch) + " --no-progress --config " + q(runs.file("tagger.json")));
+  }
   static TempDir* dir_;
 };
 TempDir* TrainCli::dir_ = nullptr;
@@ -74,7 +76,7 @@ TEST_F(TrainCli, ResumeContinuesExactlyLossForLoss) {
   r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(split) +
               " --resume --no-progress");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto a = rows(whole + "/metrics.jsonl"), b = rows(split + "/metrics.jsonl");
+  const auto a = read_jsonl(whole + "/metrics.jsonl"), b = read_jsonl(split + "/metrics.jsonl");
   ASSERT_EQ(a.size(), b.size());
   int train_rows = 0, val_rows = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -131,7 +133,7 @@ TEST_F(TrainCli, SkipsBadRowsAndUnreadableAudioAndSaysWhere) {
   EXPECT_NE(r.err.find("bad_manifest.jsonl:13"), std::string::npos) << r.err;  // invalid JSON
   EXPECT_NE(r.err.find("bad_manifest.jsonl:15"), std::string::npos) << r.err;  // missing audio
   EXPECT_NE(r.err.find("broken.wav"), std::string::npos) << r.err;             // unreadable audio
-  const auto m = rows(runs.file("run") + "/metrics.jsonl");
+  const auto m = read_jsonl(runs.file("run") + "/metrics.jsonl");
   int64_t bad = 0;
   for (const json& row : m) if (!row.contains("split")) bad = std::max<int64_t>(bad, row["bad_recordings"].get<int64_t>());
   EXPECT_EQ(bad, 1);
@@ -163,7 +165,7 @@ TEST_F(TrainCli, SigkillNeverLeavesACorruptCheckpoint) {
     for (const auto& e : fs::directory_iterator(out)) EXPECT_NE(e.path().extension(), ".pt.tmp");
   }
   // Resume one step more than the checkpoint holds: loads, trains, ends.
-  const auto before = rows(out + "/metrics.jsonl");
+  const auto before = read_jsonl(out + "/metrics.jsonl");
   ASSERT_FALSE(before.empty());
   const CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
                                   " --out " + q(out) + " --resume --stop-at " + std::to_string(before.back()["step"].get<int64_t>() + 1));
@@ -188,7 +190,7 @@ TEST_F(TrainCli, TrainsOnWebDatasetShards) {
                                   " --out " + q(runs.file("run")) + " --batch 4 --steps 3 --no-progress --val-every 0");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["step"], 3);
-  EXPECT_EQ(rows(runs.file("run") + "/metrics.jsonl").back()["bad_recordings"], 0);
+  EXPECT_EQ(read_jsonl(runs.file("run") + "/metrics.jsonl").back()["bad_recordings"], 0);
 }
 
 TEST_F(TrainCli, AFrozenAudioTrunkKeepsItsWeightsAndBatchNormStatistics) {
@@ -216,12 +218,7 @@ TEST_F(TrainCli, AFrozenAudioTrunkKeepsItsWeightsAndBatchNormStatistics) {
 
 TEST_F(TrainCli, PretrainTaggerWithTheTrunkAtRateZeroIsALinearProbe) {
   TempDir runs;
-  std::ofstream(runs.file("labels.txt")) << "low\nmiddle\nhigh\n";
-  std::ofstream(runs.file("probe.json")) << R"({"warmup_steps": 1, "lr": 0.003, "trunk_lr": 0})";
-  ASSERT_EQ(run_cli("init --preset tiny --seed 3 --tagger-classes 3 --out " + q(runs.file("init"))).exit_code, 0);
-  const CommandResult r = run_cli("pretrain-tagger --model " + q(runs.file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
-                                  " --labels " + q(runs.file("labels.txt")) + " --out " + q(runs.file("run")) +
-                                  " --steps 4 --batch 4 --no-progress --config " + q(runs.file("probe.json")));
+  const CommandResult r = pretrain_tagger(runs, R"({"warmup_steps": 1, "lr": 0.003, "trunk_lr": 0})", 4, 4);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const TensorMap before = Model::load(runs.file("init")).state();
   const TensorMap after = Model::load(runs.file("run/model")).state();
@@ -235,12 +232,7 @@ TEST_F(TrainCli, PretrainTaggerWithTheTrunkAtRateZeroIsALinearProbe) {
 
 TEST_F(TrainCli, PretrainTaggerLearnsTheLabels) {
   TempDir runs;
-  std::ofstream(runs.file("labels.txt")) << "low\nmiddle\nhigh\n";
-  std::ofstream(runs.file("fast.json")) << R"({"warmup_steps": 5, "lr": 0.003, "trunk_lr": 0.003})";
-  ASSERT_EQ(run_cli("init --preset tiny --seed 3 --tagger-classes 3 --out " + q(runs.file("init"))).exit_code, 0);
-  const CommandResult r = run_cli("pretrain-tagger --model " + q(runs.file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
-                                  " --labels " + q(runs.file("labels.txt")) + " --out " + q(runs.file("run")) +
-                                  " --steps 40 --batch 8 --no-progress --config " + q(runs.file("fast.json")));
+  const CommandResult r = pretrain_tagger(runs, R"({"warmup_steps": 5, "lr": 0.003, "trunk_lr": 0.003})", 40, 8);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json s = json::parse(r.out);
   // 3 validation tones, one per label: each label's positive must outrank its two negatives.
