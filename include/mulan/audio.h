@@ -24,8 +24,8 @@ struct AudioInfo {
   std::string path;         // as given
   int sample_rate = 0;      // Hz
   int channels = 0;
-  int64_t frames = 0;       // samples per channel
-  double duration_s = 0.0;  // frames / sample_rate
+  int64_t frames = 0;       // samples per channel; -1 where the header does not say (probe counts them)
+  double duration_s = 0.0;  // frames / sample_rate; -1 where frames is
   std::string format;       // container, as a file extension: "wav", "flac", "oga", "mp3", ...
   std::string encoding;     // libsndfile's name of the sample encoding ("Signed 16 bit PCM", ...)
 };
@@ -37,7 +37,8 @@ struct DecodeOptions {
 };
 
 // Reads a file's header. Throws mulan::Error naming the file when it is missing, empty, not
-// audio, or has an absurd header.
+// audio, or has an absurd header. Where the header does not give the length (a cut Ogg
+// stream), the file is decoded to count its frames.
 AudioInfo probe(const std::string& path);
 
 // Streams mono, resampled samples of one file (or of a buffer in memory) in chunks, so that
@@ -65,6 +66,7 @@ class AudioReader {
   std::size_t buffered_samples() const;
 
  private:
+  friend AudioInfo probe(const std::string& path);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -21,9 +21,11 @@
 
 namespace mulan {
 
+inline constexpr int kMaxDecodeThreads = 256;
+
 struct AudioEmbedOptions {
   int batch_windows = 8;    // windows per forward pass, drawn from one or several files
-  int decode_threads = 1;   // files decoded ahead in parallel with the model
+  int decode_threads = 1;   // files decoded ahead in parallel with the model (1..kMaxDecodeThreads)
   bool keep_windows = false;  // also return every window's embedding and start time
 };
 

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace mulan {
 
@@ -22,5 +23,18 @@ class UsageError : public Error {
 
 // "path: message", the shape of every file-related error message.
 std::string file_error(const std::string& path, const std::string& message);
+
+}  // namespace mulan
+
+namespace mulan {
+
+// Text quoted from a file or a request, safe to print on one line: control characters (newline,
+// NUL, ESC, ...), DEL and bytes that are not valid UTF-8 come out as \n, \t or \xNN, a backslash
+// as \\; every other character, non-ASCII letters included, as it is.
+std::string printable(std::string_view text);
+
+// One line for any exception: LibTorch's errors without their C++ backtrace (the first line of
+// their message), an allocation failure as "out of memory", everything through printable().
+std::string error_text(const std::exception& e);
 
 }  // namespace mulan

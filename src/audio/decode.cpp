@@ -33,6 +33,9 @@ constexpr int kMinSampleRate = 1000;
 constexpr int kMaxSampleRate = 1'000'000;
 constexpr int kMaxChannels = 1024;
 constexpr sf_count_t kBlockFrames = 16384;
+// Full scale is 1. Float files written at an integer scale reach about 2.1e9 (32 bit); past
+// 1e10 the power spectrum of a frame could overflow float32 and the log-mel become NaN.
+constexpr float kMaxSampleMagnitude = 1e10f;
 
 sf_count_t mem_length(void* user) { return static_cast<MemoryFile*>(user)->size; }
 sf_count_t mem_seek(sf_count_t offset, int whence, void* user) {
@@ -52,6 +55,13 @@ sf_count_t mem_read(void* ptr, sf_count_t count, void* user) {
 }
 sf_count_t mem_write(const void*, sf_count_t, void*) { return 0; }
 sf_count_t mem_tell(void* user) { return static_cast<MemoryFile*>(user)->pos; }
+
+// Seconds for a message: 1e+300 rather than 309 digits.
+std::string seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
 
 std::string format_extension(int format) {
   SF_FORMAT_INFO fi{};
@@ -187,36 +197,39 @@ void AudioReader::Impl::open(SNDFILE* f, SF_INFO& sfi) {
     fail("absurd channel count " + std::to_string(sfi.channels) + " in the header");
   }
   if (sfi.frames < 0) fail("absurd frame count " + std::to_string(sfi.frames) + " in the header");
+  // libsndfile says SF_COUNT_MAX when the length is unknown (a cut Ogg stream, for one).
+  const bool length_known = sfi.frames != SF_COUNT_MAX;
   if (header_promises_more_data(file)) {
     fail("truncated: the header promises more audio data than the file holds");
   }
   info.sample_rate = sfi.samplerate;
   info.channels = sfi.channels;
-  info.frames = sfi.frames;
-  info.duration_s = static_cast<double>(sfi.frames) / sfi.samplerate;
+  info.frames = length_known ? sfi.frames : -1;
+  info.duration_s = length_known ? static_cast<double>(sfi.frames) / sfi.samplerate : -1.0;
   info.format = format_extension(sfi.format);
   info.encoding = encoding_name(sfi.format);
 
   const DecodeOptions& o = options;
   if (!std::isfinite(o.offset_s) || o.offset_s < 0) {
-    throw UsageError("offset must be a finite number of seconds >= 0, got " + std::to_string(o.offset_s));
+    throw UsageError("offset must be a finite number of seconds >= 0, got " + seconds(o.offset_s));
   }
   if (!std::isfinite(o.duration_s) || o.duration_s < 0) {
     throw UsageError("duration must be a finite number of seconds >= 0 (0 = to the end), got " +
-                     std::to_string(o.duration_s));
+                     seconds(o.duration_s));
   }
-  start_frame = static_cast<sf_count_t>(std::llround(o.offset_s * sfi.samplerate));
-  if (start_frame > 0 && start_frame >= sfi.frames) {
-    fail("offset " + std::to_string(o.offset_s) + " s is past the end of the recording (" +
-         std::to_string(info.duration_s) + " s)");
+  // In double first: a rounding of 1e300 s to a frame count would overflow.
+  const double start = std::round(o.offset_s * sfi.samplerate);
+  if (start > 0 && length_known && start >= static_cast<double>(sfi.frames)) {
+    fail("offset " + seconds(o.offset_s) + " s is past the end of the recording (" + seconds(info.duration_s) + " s)");
   }
-  if (o.duration_s > 0) {
-    remaining = std::max<sf_count_t>(1, std::llround(o.duration_s * sfi.samplerate));
-  }
+  if (start >= 9e18) fail("offset " + seconds(o.offset_s) + " s is past the end of the recording");
+  start_frame = static_cast<sf_count_t>(start);
+  const double length = std::round(o.duration_s * sfi.samplerate);
+  if (o.duration_s > 0 && length < 9e18) remaining = std::max<sf_count_t>(1, static_cast<sf_count_t>(length));
   if (start_frame > 0) {
     if (sfi.seekable) {
       if (sf_seek(file, start_frame, SEEK_SET) < 0) {
-        fail("cannot seek to " + std::to_string(o.offset_s) + " s: " + sf_strerror(file));
+        fail("cannot seek to " + seconds(o.offset_s) + " s: " + sf_strerror(file));
       }
     } else {  // read and drop
       std::vector<float> skip(static_cast<size_t>(kBlockFrames) * sfi.channels);
@@ -246,7 +259,7 @@ void AudioReader::Impl::read_block() {
     }
     // libsndfile trims a WAV header that promises more data than there is, but a stream that
     // stops early (FLAC, Vorbis, Opus) shows up here. MP3 frame counts are estimates.
-    const sf_count_t expected = remaining >= 0 ? -1 : info.frames - start_frame;
+    const sf_count_t expected = remaining >= 0 || info.frames < 0 ? -1 : info.frames - start_frame;
     if (expected > 0 && frames_read < expected && info.format != "mp3") {
       fail("truncated: the header promises " + std::to_string(info.frames) +
            " frames, the data ends after " + std::to_string(start_frame + frames_read));
@@ -263,6 +276,12 @@ void AudioReader::Impl::read_block() {
     if (!std::isfinite(v)) {
       fail("non-finite sample (NaN or Inf) at " +
            std::to_string(double(start_frame + frames_read + i) / info.sample_rate) + " s");
+    }
+    if (std::fabs(v) > kMaxSampleMagnitude) {
+      char value[32];
+      std::snprintf(value, sizeof value, "%g", static_cast<double>(v));
+      fail(std::string("sample value ") + value + " at " + std::to_string(double(start_frame + frames_read + i) / info.sample_rate) +
+           " s is far outside full scale (1): not a valid recording");
     }
     mono[static_cast<size_t>(i)] = v;
   }
@@ -325,7 +344,17 @@ std::size_t AudioReader::read(std::vector<float>& out, std::size_t max_samples) 
 
 std::size_t AudioReader::buffered_samples() const { return impl_->pending.size(); }
 
-AudioInfo probe(const std::string& path) { return AudioReader(path).info(); }
+AudioInfo probe(const std::string& path) {
+  AudioReader reader(path);
+  AudioInfo info = reader.info();
+  if (info.frames < 0) {  // the header does not say: count them, decoding block by block
+    AudioReader::Impl& s = *reader.impl_;
+    while (!s.input_done) s.read_block();
+    info.frames = s.frames_read;
+    info.duration_s = static_cast<double>(s.frames_read) / info.sample_rate;
+  }
+  return info;
+}
 
 namespace {
 std::vector<float> read_all(AudioReader& reader) {

@@ -13,7 +13,7 @@ uint64_t mix_seed(uint64_t a, uint64_t b) {
 }
 
 PairSampler::PairSampler(const std::vector<Recording>& recordings, const std::map<std::string, double>& ratio,
-                         uint64_t seed, bool need_texts)
+                         uint64_t seed, bool need_texts, int64_t pairs_per_step)
     : ratio_(ratio), seed_(seed) {
   for (const Recording& r : recordings) {
     bool usable = false;
@@ -30,6 +30,13 @@ PairSampler::PairSampler(const std::vector<Recording>& recordings, const std::ma
   if (recordings_.empty()) {
     throw Error(need_texts ? "no usable training pairs: no recording has a text of a source in source_ratio" : "no recordings");
   }
+  if (pairs_per_step < 1) throw Error("pairs per step must be >= 1");
+  if (size() < pairs_per_step) {
+    throw Error("a step takes " + std::to_string(pairs_per_step) + " pairs (batch x processes) but there are only " +
+                std::to_string(size()) + " usable training recordings: one would be drawn twice in a step, a positive and a " +
+                "negative of itself (lower the batch)");
+  }
+  epoch_pairs_ = size() / pairs_per_step * pairs_per_step;
 }
 
 std::shared_ptr<const std::vector<int64_t>> PairSampler::permutation(int64_t epoch) const {
@@ -50,7 +57,7 @@ std::shared_ptr<const std::vector<int64_t>> PairSampler::permutation(int64_t epo
 
 int64_t PairSampler::recording_at(int64_t global_index, int64_t offset) const {
   const int64_t n = size();
-  const int64_t epoch = global_index / n, pos = global_index % n;
+  const int64_t epoch = global_index / epoch_pairs_, pos = global_index % epoch_pairs_;
   return (*permutation(epoch))[(pos + offset) % n];
 }
 

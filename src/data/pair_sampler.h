@@ -3,8 +3,10 @@
 // a run split over several processes all see the same pairs.
 //
 // Global pair g (step s, process r of W, slot k of a batch of B: g = (s W + r) B + k) takes
-// position g mod N of the epoch g / N's seeded permutation of the N recordings: every
-// recording once per epoch, and the processes of a step read disjoint recordings. Its text
+// position g mod E of the epoch g / E's seeded permutation of the N recordings, where an epoch
+// is E = floor(N / (B W)) whole steps (the last N - E recordings of each permutation sit that
+// epoch out): a recording at most once per epoch, so never twice in a step, and the processes
+// of a step read disjoint recordings. Its text
 // source is drawn by the configured ratio (SF:LF:PL:ASET = 2:2:1:1 by default) renormalised
 // over the sources the recording has; the text uniformly within the source; the crop and the
 // SpecAugment masks from a seed derived from g.
@@ -36,8 +38,10 @@ class PairSampler {
   // Keeps the recordings with at least one text of a source of positive weight; the others
   // are counted in unusable(). With need_texts false (audio-only training, e.g. the tagger)
   // every recording is kept and a pair without text has source "".
+  // pairs_per_step = B W: refused (mulan::Error) when there are fewer usable recordings, since
+  // a recording would then be a positive and a negative of itself in one step.
   PairSampler(const std::vector<Recording>& recordings, const std::map<std::string, double>& ratio, uint64_t seed,
-              bool need_texts = true);
+              bool need_texts = true, int64_t pairs_per_step = 1);
 
   PairSpec pair(int64_t global_index) const;
   // The recording at another position of the same epoch: what a pair falls back to when its
@@ -57,6 +61,7 @@ class PairSampler {
   std::vector<BadRow> unusable_;
   std::map<std::string, double> ratio_;
   uint64_t seed_;
+  int64_t epoch_pairs_ = 1;  // E: a whole number of steps
   mutable std::mutex mutex_;
   mutable std::map<int64_t, std::shared_ptr<const std::vector<int64_t>>> perms_;  // a few recent epochs
 };

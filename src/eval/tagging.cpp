@@ -73,6 +73,10 @@ EvalOutput run_tagging(const ModelOptions& mo, const TaggingOptions& o) {
   const std::span<const double> scores(s.data_ptr<double>(), static_cast<std::size_t>(n * k));
   const MacroResult auc = macro_roc_auc(scores, labels, n, k);
   const MacroResult ap = macro_average_precision(scores, labels, n, k);
+  if (auc.used == 0) {
+    throw Error(file_error(o.manifest, "no tag of " + o.tags_file + " has both positive and negative recordings in split '" + o.split +
+                                           "' (field '" + o.field + "', " + std::to_string(n) + " recordings): ROC-AUC is undefined for every tag"));
+  }
 
   std::vector<int64_t> positives(k, 0);
   for (int64_t i = 0; i < n; ++i)

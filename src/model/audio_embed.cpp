@@ -131,7 +131,9 @@ struct FileState {
 AudioEmbedder::AudioEmbedder(const Model& model, AudioEmbedOptions options) : model_(model), options_(options) {
   if (!model.has_audio()) throw Error("this model has no audio tower");
   if (options_.batch_windows < 1) throw UsageError("batch must be >= 1 window");
-  if (options_.decode_threads < 1) throw UsageError("decode threads must be >= 1");
+  if (options_.decode_threads < 1 || options_.decode_threads > kMaxDecodeThreads) {
+    throw UsageError("decode threads must be in 1.." + std::to_string(kMaxDecodeThreads));
+  }
 }
 
 void AudioEmbedder::run(const std::vector<std::string>& files,
@@ -147,26 +149,9 @@ void AudioEmbedder::run(const std::vector<std::string>& files,
 
   Queue queue(static_cast<size_t>(2 * B + 2));
   std::atomic<size_t> next_file{0};
-  std::atomic<int> running{options_.decode_threads};
+  std::atomic<int> running{0};
   std::vector<std::thread> workers;
-  for (int t = 0; t < options_.decode_threads; ++t) {
-    workers.emplace_back([&] {
-      for (size_t f; (f = next_file++) < files.size();) {
-        FileDone done{f, {}, {}};
-        try {
-          const auto starts = stream_windows(files[f], fe, W, [&](int64_t i, at::Tensor w) {
-            return queue.push(WindowItem{f, i, std::move(w)});
-          });
-          for (int64_t s : starts) done.starts_s.push_back(double(s) * frame_s);
-        } catch (const std::exception& e) {
-          done.error = e.what();
-        }
-        if (!queue.push(std::move(done))) break;
-      }
-      --running;
-    });
-  }
-  struct Joiner {  // stops and joins the workers however run() ends
+  struct Joiner {  // stops and joins the workers however run() ends, a failed thread start included
     Queue& q;
     std::vector<std::thread>& ws;
     ~Joiner() {
@@ -174,6 +159,31 @@ void AudioEmbedder::run(const std::vector<std::string>& files,
       for (auto& w : ws) w.join();
     }
   } joiner{queue, workers};
+  for (int t = 0; t < options_.decode_threads; ++t) {
+    ++running;
+    try {
+      workers.emplace_back([&] {
+        for (size_t f; (f = next_file++) < files.size();) {
+          FileDone done{f, {}, {}};
+          try {
+            const auto starts = stream_windows(files[f], fe, W, [&](int64_t i, at::Tensor w) {
+              return queue.push(WindowItem{f, i, std::move(w)});
+            });
+            for (int64_t s : starts) done.starts_s.push_back(double(s) * frame_s);
+          } catch (const std::exception& e) {
+            const std::string text = error_text(e);  // one line, naming the file
+            done.error = text.find(files[f]) != std::string::npos ? text : file_error(files[f], text);
+          }
+          if (!queue.push(std::move(done))) break;
+        }
+        --running;
+      });
+    } catch (const std::system_error& e) {  // the system refused another thread (ulimit -u): go on with those running
+      --running;
+      if (workers.empty()) throw Error(std::string("cannot start a decode thread: ") + e.what());
+      break;
+    }
+  }
 
   std::map<size_t, FileState> state;
   std::vector<WindowItem> batch;

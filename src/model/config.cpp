@@ -8,6 +8,7 @@
 #include "mulan/error.h"
 #include "util/field_reader.h"
 #include "util/atomic_file.h"
+#include "util/read_file.h"
 
 namespace mulan {
 
@@ -29,15 +30,17 @@ void BertConfig::validate(const std::string& where) const {
     throw Error(where + ": field 'text." + field + "' " + why);
   };
   if (arch != "bert") bad("arch", "must be \"bert\", got \"" + arch + "\"");
-  if (vocab_size < 5) bad("vocab_size", "must be >= 5 (the special tokens)");
-  if (hidden_size < 1) bad("hidden_size", "must be > 0");
-  if (num_hidden_layers < 0) bad("num_hidden_layers", "must be >= 0");
+  // Upper bounds far above any BERT (bert-large: 24 layers of 1024, MLP 4096), so that a config
+  // cannot ask for terabytes before its weights are read.
+  if (vocab_size < 5 || vocab_size > 1'000'000) bad("vocab_size", "must be in 5..1000000 (5: the special tokens)");
+  if (hidden_size < 1 || hidden_size > 8192) bad("hidden_size", "must be in 1..8192");
+  if (num_hidden_layers < 0 || num_hidden_layers > 128) bad("num_hidden_layers", "must be in 0..128");
   if (num_attention_heads < 1 || hidden_size % num_attention_heads != 0) {
     bad("num_attention_heads", "must be > 0 and divide hidden_size (" + std::to_string(hidden_size) + ")");
   }
-  if (intermediate_size < 1) bad("intermediate_size", "must be > 0");
-  if (max_position_embeddings < 2) bad("max_position_embeddings", "must be >= 2");
-  if (type_vocab_size < 1) bad("type_vocab_size", "must be >= 1");
+  if (intermediate_size < 1 || intermediate_size > 65536) bad("intermediate_size", "must be in 1..65536");
+  if (max_position_embeddings < 2 || max_position_embeddings > 65536) bad("max_position_embeddings", "must be in 2..65536");
+  if (type_vocab_size < 1 || type_vocab_size > 1024) bad("type_vocab_size", "must be in 1..1024");
   if (!(layer_norm_eps > 0)) bad("layer_norm_eps", "must be > 0");
   if (!(hidden_dropout_prob >= 0 && hidden_dropout_prob < 1)) bad("hidden_dropout_prob", "must be in [0, 1)");
   if (!(attention_probs_dropout_prob >= 0 && attention_probs_dropout_prob < 1)) {
@@ -89,25 +92,29 @@ void AudioConfig::validate(const std::string& where) const {
   if (arch != "resnet50" && arch != "ast") bad("arch", "must be \"resnet50\" or \"ast\", got \"" + arch + "\"");
   if (frontend != "resnet" && frontend != "ast") bad("frontend", "must be \"resnet\" or \"ast\", got \"" + frontend + "\"");
   if (n_mels < 16 || n_mels > 1024) bad("n_mels", "must be in 16..1024");
-  if (window_frames < 16) bad("window_frames", "must be >= 16");
-  if (tagger_classes < 0) bad("tagger_classes", "must be >= 0");
+  // Upper bounds far above the paper's towers (ResNet-50: 3-4-6-3 of width 64; ViT-Base).
+  if (window_frames < 16 || window_frames > 100'000) bad("window_frames", "must be in 16..100000");
+  if (tagger_classes < 0 || tagger_classes > 100'000) bad("tagger_classes", "must be in 0..100000");
   if (arch == "resnet50") {
     if (resnet_layers.size() != 4) bad("resnet_layers", "must list 4 stages");
-    for (int n : resnet_layers) if (n < 1) bad("resnet_layers", "must be >= 1 block per stage");
-    if (resnet_width < 1) bad("resnet_width", "must be > 0");
+    for (int n : resnet_layers) if (n < 1 || n > 64) bad("resnet_layers", "must be 1..64 blocks per stage");
+    if (resnet_width < 1 || resnet_width > 1024) bad("resnet_width", "must be in 1..1024");
   } else {
     if (patch < 1 || patch > n_mels || patch > window_frames) bad("patch", "must fit the window");
     if (fstride < 1) bad("fstride", "must be > 0");
     if (tstride < 1) bad("tstride", "must be > 0");
-    if (width < 1 || heads < 1 || width % heads != 0) bad("heads", "must be > 0 and divide width");
-    if (layers < 0) bad("layers", "must be >= 0");
-    if (mlp < 1) bad("mlp", "must be > 0");
+    if (width < 1 || width > 8192) bad("width", "must be in 1..8192");
+    if (heads < 1 || width % heads != 0) bad("heads", "must be > 0 and divide width");
+    if (layers < 0 || layers > 128) bad("layers", "must be in 0..128");
+    if (mlp < 1 || mlp > 65536) bad("mlp", "must be in 1..65536");
+    const int64_t patches = int64_t{(n_mels - patch) / fstride + 1} * ((window_frames - patch) / tstride + 1);
+    if (patches > 65536) bad("tstride", "gives " + std::to_string(patches) + " patches a window, more than 65536");
   }
 }
 
 void MulanConfig::validate(const std::string& where) const {
   if (format_version != 1) throw Error(where + ": field 'format_version' must be 1");
-  if (embed_dim < 1) throw Error(where + ": field 'embed_dim' must be > 0");
+  if (embed_dim < 1 || embed_dim > 65536) throw Error(where + ": field 'embed_dim' must be in 1..65536");
   if (!(tau_init > 0 && tau_init <= 1)) throw Error(where + ": field 'tau_init' must be in (0, 1]");
   if (!text && !audio) throw Error(where + ": no tower: a model needs an 'audio' or a 'text' section");
   if (text) text->validate(where);
@@ -222,11 +229,7 @@ MulanConfig parse_config(const std::string& json_text, const std::string& where)
 }
 
 MulanConfig load_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(file_error(path, "cannot open"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), "'" + path + "'");
+  return parse_config(read_file(path, kMaxConfigBytes, "a model config"), "'" + path + "'");
 }
 
 void save_config(const std::string& path, const MulanConfig& config) {

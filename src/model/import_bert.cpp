@@ -9,16 +9,17 @@
 #include "model/torch_checkpoint.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
+#include "mulan/tokenizer.h"
+#include "util/read_file.h"
 
 namespace mulan::model {
 namespace fs = std::filesystem;
 
 BertConfig read_hf_bert_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(file_error(path, "cannot open (a Hugging Face BERT folder needs config.json)"));
+  const std::string text = read_file(path, kMaxConfigBytes, "a Hugging Face BERT config.json");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(file_error(path, std::string("not valid JSON (") + e.what() + ")"));
   }
@@ -95,6 +96,13 @@ ImportReport import_bert(const std::string& hf_dir, const std::string& model_dir
   }
   const std::string vocab = (fs::path(hf_dir) / "vocab.txt").string();
   if (!fs::exists(vocab)) throw Error(file_error(hf_dir, "has no vocab.txt"));
+  // Before anything is written: a vocabulary the tokenizer refuses would leave a model directory
+  // that no command can load.
+  const text::Tokenizer tokenizer = text::Tokenizer::load(vocab);
+  if (tokenizer.vocab().size() != bert.vocab_size) {
+    throw Error(file_error(vocab, "has " + std::to_string(tokenizer.vocab().size()) + " tokens but " +
+                                      (fs::path(hf_dir) / "config.json").string() + " says vocab_size = " + std::to_string(bert.vocab_size)));
+  }
 
   ImportReport report;
   TowerImport t;

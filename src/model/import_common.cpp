@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "model/torch_checkpoint.h"
+#include "model/weights_fit.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 
@@ -28,6 +29,13 @@ void install_tower(const TowerImport& t, const std::string& model_dir, uint64_t 
     config.text.reset();
   }
   t.set_config(config);
+  // The new tower's tensors against its config, before the tower is built (a config.json that
+  // asks for thousands of layers is refused here, not after allocating them).
+  ShapeMap shapes;
+  for (const auto& [name, tensor] : t.tensors) shapes.emplace(name, tensor.sizes().vec());
+  config.validate(t.where);
+  if (t.trunk_prefix.starts_with("text.")) check_weights_fit_text(shapes, *config.text, /*embed_dim=*/0, t.where);
+  else check_weights_fit_audio(shapes, *config.audio, /*embed_dim=*/0, t.where);
   Model m = Model::init(config, seed);
   TensorMap state = m.state();  // fresh projection (and temperature for a new directory)
   for (const auto& [name, tensor] : state) {

@@ -8,7 +8,10 @@
 #include <sstream>
 
 #include "model/mulan_model.h"
+#include "model/weights_fit.h"
 #include "mulan/error.h"
+#include "util/atomic_file.h"
+#include "util/read_file.h"
 
 namespace mulan {
 namespace fs = std::filesystem;
@@ -60,9 +63,16 @@ Model Model::init(const MulanConfig& config, uint64_t seed, c10::Device device) 
 Model Model::load(const std::string& dir, c10::Device device) {
   const std::string config_path = (fs::path(dir) / "config.json").string();
   if (!fs::is_directory(dir)) throw Error(file_error(dir, "is not a model directory"));
-  Model m = init(load_config(config_path), 0, c10::Device(c10::kCPU));
+  const MulanConfig config = load_config(config_path);
   const std::string weights = (fs::path(dir) / "model.safetensors").string();
-  m.load_state(read_safetensors(weights).tensors, "'" + weights + "'");
+  const TensorMap tensors = read_safetensors(weights).tensors;  // bounded by the file's size
+  // Before a tower is built: a config that asks for more layers or wider ones than the file holds
+  // would otherwise allocate all of them first.
+  model::ShapeMap shapes;
+  for (const auto& [name, t] : tensors) shapes.emplace(name, t.sizes().vec());
+  model::check_weights_fit_config(shapes, config, "'" + weights + "'");
+  Model m = init(config, 0, c10::Device(c10::kCPU));
+  m.load_state(tensors, "'" + weights + "'");
   if (m.has_text()) {
     const std::string vocab = (fs::path(dir) / "vocab.txt").string();
     const int64_t lines = count_vocab_lines(vocab);
@@ -77,17 +87,24 @@ Model Model::load(const std::string& dir, c10::Device device) {
 }
 
 void Model::save(const std::string& dir, const std::string& vocab_path) const {
+  const TensorMap tensors = state();
+  for (const auto& [name, t] : tensors) {  // a model that would compute garbage is never written
+    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
+      throw Error(file_error(dir, "not written: tensor '" + name + "' holds values that are not finite numbers (NaN or Inf)"));
+    }
+  }
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error(file_error(dir, "cannot create: " + ec.message()));
-  write_safetensors((fs::path(dir) / "model.safetensors").string(), state(), {{"format", "mulan"}});
+  write_safetensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "mulan"}});
   if (has_text()) {
     const fs::path dst = fs::path(dir) / "vocab.txt";
     if (!fs::exists(dst) || !fs::equivalent(vocab_path, dst)) {
-      const fs::path tmp = dst.string() + ".tmp";
-      fs::copy_file(vocab_path, tmp, fs::copy_options::overwrite_existing, ec);
-      if (!ec) fs::rename(tmp, dst, ec);
-      if (ec) throw Error(file_error(vocab_path, "cannot copy into the model directory: " + ec.message()));
+      std::ifstream in(vocab_path, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (!in) throw Error(file_error(vocab_path, "cannot read the vocabulary to copy it into the model directory"));
+      write_file_atomic(dst.string(), text.str());
     }
   }
   save_config((fs::path(dir) / "config.json").string(), config());
@@ -98,9 +115,19 @@ c10::Device Model::device() const { return impl_->device; }
 bool Model::has_text() const { return static_cast<bool>(impl_->net->text); }
 bool Model::has_audio() const { return static_cast<bool>(impl_->net->audio); }
 
+namespace {
+// An embedding that is not finite is never handed out: it would rank and compare as garbage.
+at::Tensor finite_or_throw(at::Tensor e, const char* tower) {
+  if (!torch::isfinite(e).all().item<bool>()) {
+    throw Error(std::string("the ") + tower + " tower produced values that are not finite numbers (NaN or Inf) for this input");
+  }
+  return e;
+}
+}  // namespace
+
 at::Tensor Model::embed_windows(const at::Tensor& windows) const {
   c10::InferenceMode guard;
-  return impl_->audio_for_inference().forward(windows.to(impl_->device, torch::kFloat32));
+  return finite_or_throw(impl_->audio_for_inference().forward(windows.to(impl_->device, torch::kFloat32)), "audio");
 }
 
 at::Tensor Model::tag_logits(const at::Tensor& windows) const {
@@ -122,7 +149,7 @@ at::Tensor Model::embed_tokens(const at::Tensor& ids, const at::Tensor& mask) co
   }
   c10::InferenceMode guard;
   impl_->net->text->eval();
-  return impl_->net->text->forward(ids.to(impl_->device), mask.to(impl_->device));
+  return finite_or_throw(impl_->net->text->forward(ids.to(impl_->device), mask.to(impl_->device)), "text");
 }
 
 TensorMap Model::state() const {
@@ -153,13 +180,19 @@ void Model::load_state(const TensorMap& tensors, const std::string& where) {
       throw Error(where + ": tensor '" + name + "' has dtype " + c10::toString(it->second.scalar_type()) + ", expected " +
                   c10::toString(target.scalar_type()));
     }
-    target.copy_(it->second.to(target.dtype()));
+    const at::Tensor& t = it->second;
+    if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
+      throw Error(where + ": tensor '" + name + "' holds values that are not finite numbers (NaN or Inf)");
+    }
+    if (name.ends_with("running_var") && (t < 0).any().item<bool>()) {
+      throw Error(where + ": tensor '" + name + "' holds negative variances");
+    }
+    target.copy_(t.to(target.dtype()));
   }
 }
 
 int64_t count_vocab_lines(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(file_error(path, "cannot open the vocabulary"));
+  std::istringstream in(read_file(path, kMaxVocabBytes, "a vocab.txt"));
   int64_t n = 0;
   std::string line;
   while (std::getline(in, line)) ++n;

@@ -3,10 +3,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "mulan/error.h"
 #include "mulan/tokenizer.h"
 #include "text/unicode.h"
+#include "util/read_file.h"
 
 namespace mulan::text {
 
@@ -27,11 +29,7 @@ void trim_end(std::string& line) {
 }  // namespace
 
 Vocab Vocab::load(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw Error(file_error(path, "no such vocabulary file"));
-  if (std::filesystem::is_directory(path, ec)) throw Error(file_error(path, "is a directory, not a vocab.txt"));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(file_error(path, std::string("cannot open: ") + std::strerror(errno)));
+  std::istringstream in(read_file(path, kMaxVocabBytes, "a vocab.txt"));
   std::vector<std::string> tokens;
   std::string line;
   while (std::getline(in, line)) {

@@ -2,77 +2,203 @@
 
 #include <torch/torch.h>
 
-#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "mulan/error.h"
-#include "util/atomic_file.h"
+#include "mulan/safetensors.h"
 
 namespace mulan::train {
+namespace {
 
-void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+constexpr const char* kMetaKey = "mulan.checkpoint";
+constexpr const char* kFormat = "mulan-checkpoint";
+constexpr int kVersion = 1;
+constexpr const char* kMoments[] = {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
+
+std::string state_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+std::string optim_name(size_t group, size_t index, const char* moment) {
+  return "optim." + std::to_string(group) + "." + std::to_string(index) + "." + moment;
+}
+
+std::string shape_str(at::IntArrayRef s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+
+// Every named parameter and buffer of the model, under "model.NAME".
+std::map<std::string, torch::Tensor> model_targets(torch::nn::Module& model) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : model.named_parameters(/*recurse=*/true)) out.emplace("model." + p.key(), p.value());
+  for (const auto& b : model.named_buffers(/*recurse=*/true)) out.emplace("model." + b.key(), b.value());
+  return out;
+}
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::AdamW& optimizer,
                      const CheckpointMeta& meta) {
-  torch::serialize::OutputArchive archive;
-  for (const auto& p : model.named_parameters(/*recurse=*/true)) archive.write("param." + p.key(), p.value().detach().cpu());
-  for (const auto& b : model.named_buffers(/*recurse=*/true)) archive.write("buffer." + b.key(), b.value().cpu(), /*is_buffer=*/true);
-  torch::serialize::OutputArchive opt;
-  optimizer.save(opt);
-  archive.write("optimizer", opt);
-  archive.write("meta.step", torch::tensor(meta.step, torch::kInt64));
-  archive.write("meta.seed", torch::tensor(static_cast<int64_t>(meta.seed), torch::kInt64));
-  archive.write("meta.batch", torch::tensor(meta.batch, torch::kInt64));
-  archive.write("meta.world", torch::tensor(meta.world, torch::kInt64));
-  archive.write("meta.skipped_steps", torch::tensor(meta.skipped_steps, torch::kInt64));
-  AtomicWriter out(path);
-  archive.save_to(out.stream());
-  if (!out.stream()) throw Error(file_error(path, "write failed"));
-  out.commit();
+  TensorMap tensors;
+  for (const auto& [name, t] : model_targets(model)) tensors.emplace(name, t.detach());
+  nlohmann::json groups = nlohmann::json::array();
+  auto& state = optimizer.state();
+  const auto& param_groups = optimizer.param_groups();
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    nlohmann::json steps = nlohmann::json::array();
+    const auto& params = param_groups[g].params();
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto it = state.find(state_key(params[i]));
+      if (it == state.end()) {  // not stepped yet
+        steps.push_back(nullptr);
+        continue;
+      }
+      const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+      steps.push_back(s.step());
+      tensors.emplace(optim_name(g, i, kMoments[0]), s.exp_avg().detach());
+      tensors.emplace(optim_name(g, i, kMoments[1]), s.exp_avg_sq().detach());
+      if (s.max_exp_avg_sq().defined()) tensors.emplace(optim_name(g, i, kMoments[2]), s.max_exp_avg_sq().detach());
+    }
+    const auto& o = static_cast<const torch::optim::AdamWOptions&>(param_groups[g].options());
+    groups.push_back({{"lr", o.lr()}, {"params", params.size()}, {"steps", steps}});
+  }
+  const nlohmann::json info = {{"format", kFormat},          {"version", kVersion},          {"step", meta.step},
+                               {"seed", meta.seed},          {"batch", meta.batch},          {"world", meta.world},
+                               {"skipped_steps", meta.skipped_steps}, {"optimizer_groups", groups}};
+  write_safetensors(path, tensors, {{kMetaKey, info.dump()}});
 }
 
 namespace {
-int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key, const std::string& path) {
-  torch::Tensor t;
-  if (!archive.try_read(key, t)) throw Error(file_error(path, "checkpoint has no '" + key + "'"));
-  return t.item<int64_t>();
+
+// The checkpoint's JSON, checked field by field.
+struct Info {
+  CheckpointMeta meta;
+  nlohmann::json groups;
+};
+
+Info read_info(const Safetensors& file, const std::string& path) {
+  const auto it = file.metadata.find(kMetaKey);
+  if (it == file.metadata.end()) throw Error(file_error(path, "is not a mulan checkpoint (no '" + std::string(kMetaKey) + "' metadata)"));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(it->second);
+  } catch (const nlohmann::json::exception&) {
+    throw Error(file_error(path, "checkpoint metadata is not valid JSON"));
+  }
+  auto field = [&](const char* name) -> const nlohmann::json& {
+    if (!j.is_object() || !j.contains(name)) throw Error(file_error(path, "checkpoint metadata lacks '" + std::string(name) + "'"));
+    return j.at(name);
+  };
+  auto integer = [&](const char* name, int64_t min) {
+    const nlohmann::json& v = field(name);
+    if (!v.is_number_integer() || v.get<int64_t>() < min) {
+      throw Error(file_error(path, "checkpoint field '" + std::string(name) + "' must be an integer >= " + std::to_string(min)));
+    }
+    return v.get<int64_t>();
+  };
+  if (field("format") != kFormat || field("version") != kVersion) {
+    throw Error(file_error(path, "is not a mulan checkpoint of format version " + std::to_string(kVersion)));
+  }
+  Info info;
+  info.meta.step = integer("step", 0);
+  const nlohmann::json& seed = field("seed");
+  if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<int64_t>() >= 0)) {
+    throw Error(file_error(path, "checkpoint field 'seed' must be an integer >= 0"));
+  }
+  info.meta.seed = seed.get<uint64_t>();
+  info.meta.batch = integer("batch", 1);
+  info.meta.world = integer("world", 1);
+  info.meta.skipped_steps = integer("skipped_steps", 0);
+  info.groups = field("optimizer_groups");
+  if (!info.groups.is_array()) throw Error(file_error(path, "checkpoint field 'optimizer_groups' must be an array"));
+  return info;
 }
 
-void restore(torch::serialize::InputArchive& archive, const std::string& key, torch::Tensor& into, bool is_buffer,
-             const std::string& path) {
-  torch::Tensor t;
-  if (!archive.try_read(key, t, is_buffer)) throw Error(file_error(path, "checkpoint lacks tensor '" + key + "'"));
-  if (t.sizes() != into.sizes()) {
-    std::ostringstream why;
-    why << "tensor '" << key << "' has shape " << t.sizes() << ", the model expects " << into.sizes();
-    throw Error(file_error(path, why.str()));
+const torch::Tensor& tensor_like(const TensorMap& tensors, const std::string& name, const torch::Tensor& like,
+                                 const std::string& path) {
+  const auto it = tensors.find(name);
+  if (it == tensors.end()) throw Error(file_error(path, "checkpoint lacks tensor '" + name + "'"));
+  const torch::Tensor& t = it->second;
+  if (t.sizes() != like.sizes()) {
+    throw Error(file_error(path, "tensor '" + name + "' has shape " + shape_str(t.sizes()) + ", the model expects " + shape_str(like.sizes())));
   }
-  torch::NoGradGuard no_grad;
-  into.copy_(t);
+  if (t.scalar_type() != like.scalar_type()) {
+    throw Error(file_error(path, "tensor '" + name + "' has dtype " + std::string(c10::toString(t.scalar_type())) + ", the model expects " +
+                                     c10::toString(like.scalar_type())));
+  }
+  if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
+    throw Error(file_error(path, "tensor '" + name + "' holds values that are not finite numbers"));
+  }
+  return t;
 }
+
 }  // namespace
 
-CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer) {
-  if (!std::filesystem::is_regular_file(path)) throw Error(file_error(path, "no checkpoint to resume from"));
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error& e) {
-    throw Error(file_error(path, "not a readable checkpoint (" + std::string(e.what_without_backtrace()) + ")"));
+CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::AdamW& optimizer) {
+  const Safetensors file = read_safetensors(path);
+  const Info info = read_info(file, path);
+  // Check everything before changing anything.
+  const auto targets = model_targets(model);
+  std::set<std::string> expected;
+  for (const auto& [name, target] : targets) {
+    tensor_like(file.tensors, name, target, path);
+    expected.insert(name);
   }
-  try {
-    for (auto& p : model.named_parameters(true)) restore(archive, "param." + p.key(), p.value(), false, path);
-    for (auto& b : model.named_buffers(true)) restore(archive, "buffer." + b.key(), b.value(), true, path);
-    torch::serialize::InputArchive opt;
-    if (!archive.try_read("optimizer", opt)) throw Error(file_error(path, "checkpoint has no optimiser state"));
-    optimizer.load(opt);
-  } catch (const c10::Error& e) {
-    throw Error(file_error(path, "checkpoint does not fit this model and optimiser (" + std::string(e.what_without_backtrace()) + ")"));
+  auto& param_groups = optimizer.param_groups();
+  if (info.groups.size() != param_groups.size()) {
+    throw Error(file_error(path, "checkpoint has " + std::to_string(info.groups.size()) + " optimiser parameter groups, this run has " +
+                                     std::to_string(param_groups.size()) + " (another trunk_lr, text_trunk_lr or learn_tau?)"));
   }
-  CheckpointMeta m;
-  m.step = read_int(archive, "meta.step", path);
-  m.seed = static_cast<uint64_t>(read_int(archive, "meta.seed", path));
-  m.batch = read_int(archive, "meta.batch", path);
-  m.world = read_int(archive, "meta.world", path);
-  m.skipped_steps = read_int(archive, "meta.skipped_steps", path);
-  return m;
+  struct Restore {
+    torch::Tensor param;
+    int64_t step;
+    torch::Tensor moments[3];
+  };
+  std::vector<Restore> restores;
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    const nlohmann::json& group = info.groups[g];
+    const auto& params = param_groups[g].params();
+    const std::string where = "optimiser group " + std::to_string(g);
+    if (!group.is_object() || !group.contains("steps") || !group["steps"].is_array() || !group.contains("lr") ||
+        !group["lr"].is_number() || group["steps"].size() != params.size()) {
+      throw Error(file_error(path, where + " does not fit this run's " + std::to_string(params.size()) + " parameters"));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      const nlohmann::json& step = group["steps"][i];
+      if (step.is_null()) continue;
+      if (!step.is_number_integer() || step.get<int64_t>() < 1) {
+        throw Error(file_error(path, where + ": parameter " + std::to_string(i) + " has a bad step count"));
+      }
+      Restore r{params[i], step.get<int64_t>(), {}};
+      for (int m = 0; m < 3; ++m) {
+        const std::string name = optim_name(g, i, kMoments[m]);
+        if (m == 2 && !file.tensors.count(name)) continue;  // amsgrad only
+        r.moments[m] = tensor_like(file.tensors, name, params[i], path);
+        expected.insert(name);
+      }
+      restores.push_back(std::move(r));
+    }
+  }
+  for (const auto& [name, t] : file.tensors) {
+    if (!expected.count(name)) throw Error(file_error(path, "unexpected tensor '" + name + "' (this run has no place for it)"));
+  }
+
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, target] : targets) target.copy_(file.tensors.at(name));
+  auto& state = optimizer.state();
+  state.clear();
+  for (Restore& r : restores) {
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(r.step);
+    s->exp_avg(r.moments[0].to(r.param.device()));
+    s->exp_avg_sq(r.moments[1].to(r.param.device()));
+    if (r.moments[2].defined()) s->max_exp_avg_sq(r.moments[2].to(r.param.device()));
+    state[state_key(r.param)] = std::move(s);
+  }
+  for (size_t g = 0; g < param_groups.size(); ++g) {
+    static_cast<torch::optim::AdamWOptions&>(param_groups[g].options()).lr(info.groups[g]["lr"].get<double>());
+  }
+  return info.meta;
 }
 
 }  // namespace mulan::train

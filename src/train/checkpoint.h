@@ -1,7 +1,11 @@
-// Training checkpoints: one file (RUN_DIR/checkpoint.pt, a LibTorch archive) holding the model's
-// parameters and buffers, the optimiser state, the step and what fixes the data position
-// (seed, batch, world). Written atomically (temporary file, fsync, rename): a SIGKILL at any
-// moment leaves the previous checkpoint or the new one, never half of one.
+// Training checkpoints: one file, RUN_DIR/checkpoint.safetensors, holding the model's parameters
+// and buffers ("model.NAME"), the AdamW state of every parameter ("optim.GROUP.INDEX.exp_avg",
+// "...exp_avg_sq", "...max_exp_avg_sq"), and, as JSON in the safetensors metadata under
+// "mulan.checkpoint", the step, what fixes the data position (seed, batch, world) and each
+// parameter's AdamW step count. Data only: reading one runs no code (the LibTorch archives of
+// earlier versions, pickles that can, are refused). Written atomically (a fresh temporary file,
+// fsync, rename): a SIGKILL at any moment leaves the previous checkpoint or the new one, never
+// half of one.
 #pragma once
 
 #include <cstdint>
@@ -11,10 +15,14 @@ namespace torch::nn {
 class Module;
 }
 namespace torch::optim {
-class Optimizer;
+class AdamW;
 }
 
 namespace mulan::train {
+
+inline constexpr const char* kCheckpointFile = "checkpoint.safetensors";
+// What earlier versions wrote (a pickled LibTorch archive): refused, never opened.
+inline constexpr const char* kLegacyCheckpointFile = "checkpoint.pt";
 
 struct CheckpointMeta {
   int64_t step = 0;            // optimiser steps done
@@ -24,10 +32,12 @@ struct CheckpointMeta {
   int64_t skipped_steps = 0;   // non-finite losses skipped so far
 };
 
-void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer,
+void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::AdamW& optimizer,
                      const CheckpointMeta& meta);
-// Restores model and optimiser in place; refuses (naming the file and tensor) a checkpoint whose
-// tensors do not fit the model.
-CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::Optimizer& optimizer);
+// Restores model and optimiser in place. Refuses, naming the file and the tensor or field, a
+// file that is not a mulan checkpoint, a tensor that is missing, unexpected, misshapen or not
+// finite, and an optimiser state that does not fit the optimiser's parameter groups. Nothing is
+// changed in the model or the optimiser unless everything fits.
+CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::AdamW& optimizer);
 
 }  // namespace mulan::train

@@ -78,7 +78,7 @@ torch::Tensor targets(const std::vector<data::Recording>& recs, const std::vecto
 TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const TrainRun& run = tr.base;
   const fs::path dir(run.out_dir);
-  const std::string ckpt = (dir / "checkpoint.pt").string();
+  const std::string ckpt = (dir / kCheckpointFile).string();
   const TrainConfig c = resolve_config(run);
   const c10::Device device(run.device);
   Model model = Model::load(run.model_dir, device);
@@ -98,7 +98,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const std::vector<data::Recording> train_rows = labelled(data.train, run.data, labels, notes);
   const std::vector<data::Recording> val_rows = labelled(data.val, run.val.empty() ? run.data : run.val, labels, notes);
   if (train_rows.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with labels"));
-  auto sampler = std::make_shared<data::PairSampler>(train_rows, c.source_ratio, c.seed, /*need_texts=*/false);
+  auto sampler = std::make_shared<data::PairSampler>(train_rows, c.source_ratio, c.seed, /*need_texts=*/false, c.batch);
 
   // Only the audio tower learns here.
   for (auto& p : net.named_parameters()) {
@@ -208,6 +208,11 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     if (done % c.log_every == 0 || done == end) {
       log.write({{"step", done}, {"loss", value}, {"lr", lr}, {"pairs_per_s", summary.pairs_per_s},
                  {"data_wait", loader.wait_seconds() / std::max(elapsed, 1e-9)}, {"skipped_steps", meta.skipped_steps}});
+    }
+    if (done == c.steps && in_row > 0) {  // the weights the last steps left are neither validated nor written
+      log.end_progress();
+      throw Error("pre-training ended with " + std::to_string(in_row) + " non-finite losses in a row (lower lr or check the data): " +
+                  "no model is written; the last good checkpoint is " + (fs::exists(ckpt) ? ckpt : std::string("(none yet)")));
     }
     if ((c.val_every > 0 && done % c.val_every == 0) || (done == end && end == c.steps)) validate_now(done);
     if ((c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || done == end) {

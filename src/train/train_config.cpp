@@ -6,6 +6,7 @@
 #include "mulan/error.h"
 #include "train/loss.h"
 #include "util/field_reader.h"
+#include "util/read_file.h"
 
 namespace mulan::train {
 
@@ -22,13 +23,14 @@ void TrainConfig::validate(const std::string& where) const {
   auto bad = [&](const std::string& field, const std::string& why) { throw Error(where + ": field '" + field + "' " + why); };
   if (steps < 1) bad("steps", "must be >= 1");
   if (batch < 2) bad("batch", "must be >= 2 (a contrastive batch needs negatives)");
+  if (batch > kMaxBatch) bad("batch", "must be <= " + std::to_string(kMaxBatch));
   if (!(lr >= 0)) bad("lr", "must be >= 0");
   if (!(trunk_lr >= 0)) bad("trunk_lr", "must be >= 0");
   if (!(text_trunk_lr >= 0 || text_trunk_lr == -1)) bad("text_trunk_lr", "must be >= 0, or -1 for trunk_lr");
   if (!(weight_decay >= 0)) bad("weight_decay", "must be >= 0");
   if (!(adam_beta1 >= 0 && adam_beta1 < 1)) bad("adam_beta1", "must be in [0, 1)");
   if (!(adam_beta2 >= 0 && adam_beta2 < 1)) bad("adam_beta2", "must be in [0, 1)");
-  if (!(adam_eps > 0)) bad("adam_eps", "must be > 0");
+  if (!(adam_eps > 0 && adam_eps <= 1)) bad("adam_eps", "must be in (0, 1]");
   if (warmup_steps < 0) bad("warmup_steps", "must be >= 0");
   if (!(min_lr_fraction >= 0 && min_lr_fraction <= 1)) bad("min_lr_fraction", "must be in [0, 1]");
   if (!(grad_clip >= 0)) bad("grad_clip", "must be >= 0");
@@ -138,11 +140,10 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
 }
 
 TrainConfig load_train_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(file_error(path, "cannot open train config"));
+  const std::string text = read_file(path, kMaxConfigBytes, "a train config");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw Error(file_error(path, std::string("not valid JSON (") + e.what() + ")"));
   }

@@ -11,6 +11,8 @@
 
 namespace mulan::train {
 
+inline constexpr int64_t kMaxBatch = int64_t{1} << 20;  // pairs per step and process, at most
+
 struct TrainConfig {
   int64_t steps = 1000;             // optimiser steps of the run
   int64_t batch = 64;               // pairs per step on each process (global batch = batch x world)

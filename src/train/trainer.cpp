@@ -70,13 +70,21 @@ data::PairLoaderOptions loader_options(const TrainConfig& c, const AudioConfig& 
 
 TrainConfig resolve_config(const TrainRun& run) {
   const fs::path dir(run.out_dir);
-  const std::string ckpt = (dir / "checkpoint.pt").string();
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw Error(file_error(run.out_dir, "is not a directory: the run directory must be one"));
+  const fs::path legacy = dir / kLegacyCheckpointFile;
+  if (fs::exists(fs::symlink_status(legacy, ec))) {
+    throw Error(file_error(legacy.string(), "is a checkpoint of an earlier mulan (a pickled LibTorch archive, which can run code when "
+                                            "read): it is never loaded; start the run again in another directory"));
+  }
+  const std::string ckpt = (dir / kCheckpointFile).string();
+  remove_stale_temporaries(ckpt);  // a run killed while writing one leaves its temporary file
   if (run.resume) {
     if (!fs::exists(ckpt)) throw Error(file_error(ckpt, "no checkpoint to resume from (is --out the run directory?)"));
     return load_train_config((dir / "train.json").string());
   }
   if (fs::exists(ckpt)) {
-    throw UsageError(run.out_dir + " already holds a run (checkpoint.pt): use --resume to continue it, or another --out");
+    throw UsageError(run.out_dir + " already holds a run (" + kCheckpointFile + "): use --resume to continue it, or another --out");
   }
   run.config.validate();
   return run.config;
@@ -100,7 +108,7 @@ RunData read_run_data(const TrainRun& run, const data::ManifestOptions& options)
 
 TrainSummary train(const TrainRun& run) {
   const fs::path dir(run.out_dir);
-  const std::string ckpt = (dir / "checkpoint.pt").string();
+  const std::string ckpt = (dir / kCheckpointFile).string();
   const TrainConfig c = resolve_config(run);
   // Data parallel when started by torchrun & co. (WORLD_SIZE > 1): rank 0 writes the run.
   const DistEnv env = dist_env_from_environment();
@@ -120,7 +128,7 @@ TrainSummary train(const TrainRun& run) {
   read_options.max_bad_fraction = c.max_bad_fraction;
   RunData data = read_run_data(run, read_options);
   if (data.train.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with texts (split \"train\" or none)"));
-  auto sampler = std::make_shared<data::PairSampler>(data.train, c.source_ratio, c.seed);
+  auto sampler = std::make_shared<data::PairSampler>(data.train, c.source_ratio, c.seed, /*need_texts=*/true, c.batch * env.world);
   if (!sampler->unusable().empty()) {
     data.notes.push_back(std::to_string(sampler->unusable().size()) + " training recordings have no text of a source in source_ratio, first: " +
                          sampler->unusable().front().where);
@@ -270,6 +278,11 @@ TrainSummary train(const TrainRun& run) {
       interval_steps = 0;
     }
     const bool last = done == end;
+    if (done == c.steps && in_row > 0) {  // the weights the last steps left are neither validated nor written
+      log.end_progress();
+      throw Error("training ended with " + std::to_string(in_row) + " non-finite losses or gradients in a row (lower lr or check the " +
+                  "data): no model is written; the last good checkpoint is " + (fs::exists(ckpt) ? ckpt : std::string("(none written yet)")));
+    }
     if ((c.val_every > 0 && done % c.val_every == 0) || (last && end == c.steps)) validate_now(done);
     if ((c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || last) checkpoint_now(done);
   }

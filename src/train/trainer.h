@@ -1,6 +1,6 @@
 // `mulan train`: contrastive training of a model directory on a manifest (docs/mulan-spec.md
 // sections 2 and 3). RUN_DIR holds train.json (the resolved config), metrics.jsonl,
-// checkpoint.pt and, at the end, model/ (a model directory).
+// checkpoint.safetensors and, at the end, model/ (a model directory).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +18,7 @@ struct TrainRun {
   std::string data;          // training manifest (.jsonl)
   std::string val;           // validation manifest; "" takes the data's split == "val" rows, if any
   std::string out_dir;       // RUN_DIR
-  bool resume = false;       // continue from RUN_DIR/checkpoint.pt with RUN_DIR/train.json
+  bool resume = false;       // continue from RUN_DIR/checkpoint.safetensors with RUN_DIR/train.json
   int64_t stop_at = 0;       // stop after this step with a checkpoint (0: run all config.steps)
   std::string device = "cpu";
   bool progress = false;     // a progress line on stderr
@@ -40,7 +40,7 @@ struct TrainSummary {
 TrainSummary train(const TrainRun& run);
 
 // What the contrastive and the tagger runs share.
-// The run's config: RUN_DIR/train.json with --resume (which needs RUN_DIR/checkpoint.pt),
+// The run's config: RUN_DIR/train.json with --resume (which needs RUN_DIR/checkpoint.safetensors),
 // else run.config validated (refused when RUN_DIR already holds a checkpoint).
 TrainConfig resolve_config(const TrainRun& run);
 struct RunData {

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <limits>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "mulan/error.h"
 
@@ -25,10 +28,39 @@ class FieldReader {
       if (required) throw Error(where_ + ": missing field '" + prefix_ + key + "'");
       return;
     }
+    const nlohmann::json& v = j_.at(key);
+    const auto wrong_type = [&] {
+      return Error(where_ + ": field '" + prefix_ + key + "' has the wrong type (" + printable(v.dump()).substr(0, 80) + ")");
+    };
+    if (!exact_type<T>(v)) throw wrong_type();
     try {
-      field = j_.at(key).get<T>();
+      field = v.get<T>();
     } catch (const nlohmann::json::exception&) {
-      throw Error(where_ + ": field '" + prefix_ + key + "' has the wrong type (" + j_.at(key).dump() + ")");
+      throw wrong_type();
+    }
+  }
+  // JSON's value has exactly T's type: no 128.5 or true for an int, no 3 for a bool, and an
+  // integer within T's range.
+  template <typename T>
+  static bool exact_type(const nlohmann::json& v) {
+    if constexpr (std::is_same_v<T, bool>) {
+      return v.is_boolean();
+    } else if constexpr (std::is_integral_v<T>) {
+      if (v.is_number_unsigned()) return v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+      if (!v.is_number_integer()) return false;
+      const auto i = v.get<int64_t>();
+      return i >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+             (std::is_unsigned_v<T> ? i >= 0 : i <= static_cast<int64_t>(std::numeric_limits<T>::max()));
+    } else if constexpr (std::is_floating_point_v<T>) {
+      return v.is_number();
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return v.is_string();
+    } else if constexpr (requires { typename T::value_type; } && std::is_same_v<T, std::vector<typename T::value_type>>) {
+      if (!v.is_array()) return false;
+      for (const auto& item : v) if (!exact_type<typename T::value_type>(item)) return false;
+      return true;
+    } else {
+      return true;
     }
   }
   void refuse_unknown() const {

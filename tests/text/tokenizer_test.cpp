@@ -232,7 +232,7 @@ TEST(Vocab, ErrorsNameTheFileAndTheProblem) {
   test::TempDir dir;
   const std::string missing = dir.file("nope.txt");
   expect_error([&] { Vocab::load(missing); }, {missing, "no such"});
-  expect_error([&] { Vocab::load(dir.path().string()); }, {dir.path().string(), "directory"});
+  expect_error([&] { Vocab::load(dir.path().string()); }, {dir.path().string(), "is a folder"});
   const std::string empty = write_file(dir, "empty.txt", "");
   expect_error([&] { Vocab::load(empty); }, {empty, "empty"});
   const std::string dup = write_file(dir, "dup.txt", "[PAD]\n[UNK]\nrock\n[CLS]\n[SEP]\nrock\n");

@@ -93,7 +93,7 @@ TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
   EXPECT_GT(moved, 1e-4);  // 10x the tolerance below
   EXPECT_LT(differ, 1e-5);
   // Only rank 0 wrote the run.
-  EXPECT_TRUE(fs::exists(dir.file("two/checkpoint.pt")));
+  EXPECT_TRUE(fs::exists(dir.file("two/checkpoint.safetensors")));
 }
 
 }  // namespace

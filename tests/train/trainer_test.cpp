@@ -3,12 +3,15 @@
 #include <gtest/gtest.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "mulan/model.h"
+#include "mulan/safetensors.h"
 #include "support/test_support.h"
 
 namespace mulan::test {
@@ -46,6 +49,10 @@ class TrainCli : public ::testing::Test {
   static std::string train_args(const std::string& out, const std::string& val_every = "2") {
     return "train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(out) +
            " --batch 4 --workers 2 --log-every 1 --no-progress --val-every " + val_every;
+  }
+  static std::string resume_args(const std::string& out) {
+    return "train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(out) +
+           " --resume --no-progress";
   }
   // pretrain-tagger on the tones' three labels from a fresh tiny model (runs/init) to runs/run,
   // with the given train.json and sizes.
@@ -148,8 +155,8 @@ TEST_F(TrainCli, NonFiniteLossesStopTheRunAndKeepTheLastCheckpoint) {
                                   " --out " + q(out) + " --batch 4 --steps 50 --no-progress --config " + q(runs.file("explode.json")));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("non-finite"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("checkpoint.pt"), std::string::npos) << r.err;
-  ASSERT_TRUE(fs::exists(out + "/checkpoint.pt"));
+  EXPECT_NE(r.err.find("checkpoint.safetensors"), std::string::npos) << r.err;
+  ASSERT_TRUE(fs::exists(out + "/checkpoint.safetensors"));
   EXPECT_FALSE(fs::exists(out + "/model"));
 }
 
@@ -159,10 +166,13 @@ TEST_F(TrainCli, SigkillNeverLeavesACorruptCheckpoint) {
   const std::string args = train_args(out, "0") + " --steps 400 --checkpoint-every 1";
   // Kill the run at different moments; every time the checkpoint left behind must resume.
   for (const char* after : {"8", "2.9", "3.6"}) {
-    run_command("timeout -s KILL " + std::string(after) + " " + MULAN_CLI + " " + args + (fs::exists(out + "/checkpoint.pt") ? " --resume" : "") +
+    run_command("timeout -s KILL " + std::string(after) + " " + MULAN_CLI + " " + args + (fs::exists(out + "/checkpoint.safetensors") ? " --resume" : "") +
                 " >/dev/null 2>&1");
-    ASSERT_TRUE(fs::exists(out + "/checkpoint.pt")) << "after " << after << " s";
-    for (const auto& e : fs::directory_iterator(out)) EXPECT_NE(e.path().extension(), ".pt.tmp");
+    ASSERT_TRUE(fs::exists(out + "/checkpoint.safetensors")) << "after " << after << " s";
+    // A kill mid-write may leave that write's temporary file; a rerun removes the earlier ones.
+    int temporaries = 0;
+    for (const auto& e : fs::directory_iterator(out)) temporaries += e.path().extension() == ".tmp";
+    EXPECT_LE(temporaries, 1) << "after " << after << " s";
   }
   // Resume one step more than the checkpoint holds: loads, trains, ends.
   const auto before = read_jsonl(out + "/metrics.jsonl");
@@ -254,6 +264,108 @@ TEST_F(TrainCli, PretrainTaggerLearnsTheLabels) {
                                     " --labels " + q(runs.file("two.txt")) + " --out " + q(runs.file("run2")) + " --steps 2");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("tagger_classes = 3"), std::string::npos) << bad.err;
+}
+
+// Hostile inputs (issue: a checkpoint that runs code, bombs, silent NaNs).
+
+TEST_F(TrainCli, APickledCheckpointOfAnEarlierVersionIsNeverOpened) {
+  TempDir runs;
+  const std::string out = runs.file("run");
+  fs::create_directories(out);
+  // Whatever it holds (a TorchScript archive could run code when read), it is refused unread.
+  std::ofstream(out + "/checkpoint.pt") << "PK\x03\x04 a LibTorch archive with a scripted __setstate__";
+  for (const std::string& args : {resume_args(out), train_args(out) + " --steps 2"}) {
+    const CommandResult r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("checkpoint.pt"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("never loaded"), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(out + "/metrics.jsonl"));
+}
+
+TEST_F(TrainCli, ACheckpointIsDataOnlyAndEveryForgeryIsRefused) {
+  TempDir runs;
+  const std::string out = runs.file("run");
+  ASSERT_EQ(run_cli(train_args(out) + " --steps 3 --stop-at 2").exit_code, 0);
+  const std::string ckpt = out + "/checkpoint.safetensors";
+  const Safetensors good = read_safetensors(ckpt);
+  ASSERT_TRUE(good.metadata.count("mulan.checkpoint"));
+  const json meta = json::parse(good.metadata.at("mulan.checkpoint"));
+  EXPECT_EQ(meta["step"], 2);
+  bool has_moments = false;
+  for (const auto& [name, t] : good.tensors) has_moments |= name.ends_with(".exp_avg_sq");
+  EXPECT_TRUE(has_moments);
+
+  auto forged = [&](const std::string& why, const std::function<void(Safetensors&)>& change) {
+    Safetensors f = good;
+    change(f);
+    write_safetensors(ckpt, f.tensors, f.metadata);
+    const CommandResult r = run_cli(resume_args(out));
+    EXPECT_EQ(r.exit_code, 1) << why << ": " << r.err;
+    EXPECT_NE(r.err.find("checkpoint.safetensors"), std::string::npos) << why << ": " << r.err;
+    return r.err;
+  };
+  const std::string some = good.tensors.begin()->first;
+  EXPECT_NE(forged("NaN", [&](Safetensors& f) { f.tensors[some] = torch::full_like(f.tensors[some], NAN); }).find("not finite"),
+            std::string::npos);
+  EXPECT_NE(forged("extra", [&](Safetensors& f) { f.tensors["model.evil"] = torch::zeros({1}); }).find("model.evil"), std::string::npos);
+  EXPECT_NE(forged("missing", [&](Safetensors& f) { f.tensors.erase(some); }).find(some), std::string::npos);
+  EXPECT_NE(forged("step", [&](Safetensors& f) {
+              json m = meta;
+              m["step"] = -5;
+              f.metadata["mulan.checkpoint"] = m.dump();
+            }).find("'step'"),
+            std::string::npos);
+  EXPECT_NE(forged("no metadata", [&](Safetensors& f) { f.metadata.clear(); }).find("not a mulan checkpoint"), std::string::npos);
+  // The real one still resumes.
+  write_safetensors(ckpt, good.tensors, good.metadata);
+  const CommandResult resumed = run_cli(resume_args(out));
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+}
+
+TEST_F(TrainCli, ABatchLargerThanTheRecordingsIsRefusedBeforeAnythingIsWritten) {
+  TempDir runs;
+  // 9 training recordings: a batch of 16 would hold each twice, a positive and a negative of itself.
+  for (const char* batch : {"16", "100000"}) {
+    const CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                                    " --out " + q(runs.file("run")) + " --batch " + batch + " --steps 2 --no-progress");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("only 9 usable training recordings"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(runs.file("run")));
+  }
+  std::ofstream(runs.file("huge.json")) << R"({"batch": 1000000000000})";
+  CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
+                            q(runs.file("run")) + " --config " + q(runs.file("huge.json")) + " --no-progress");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("'batch'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(runs.file("run")));
+  std::ofstream(runs.file("eps.json")) << R"({"adam_eps": 1e308})";
+  r = run_cli(train_args(runs.file("run")) + " --config " + q(runs.file("eps.json")));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("'adam_eps'"), std::string::npos) << r.err;
+  std::ofstream(runs.file("file")) << "not a folder";
+  r = run_cli(train_args(runs.file("file")) + " --steps 2");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("is not a directory"), std::string::npos) << r.err;
+  r = run_cli(train_args(runs.file("run")) + " --steps 0");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("must be a number > 0"), std::string::npos) << r.err;
+  EXPECT_LT(r.err.size(), 200u) << r.err;
+  r = run_cli(train_args(runs.file("run")) + " --device xla");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+TEST_F(TrainCli, ARunThatEndsInNonFiniteStepsWritesNoModel) {
+  TempDir runs;
+  std::ofstream(runs.file("explode.json")) << R"({"lr": 1e30, "trunk_lr": 1e30, "warmup_steps": 0, "grad_clip": 0,
+      "max_nonfinite_steps": 1000, "val_every": 0})";
+  const std::string out = runs.file("run");
+  const CommandResult r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) +
+                                  " --out " + q(out) + " --batch 4 --steps 4 --no-progress --config " + q(runs.file("explode.json")));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("non-finite"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out + "/model"));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "mulan/audio_embed.h"
 #include "mulan/error.h"
@@ -33,7 +34,7 @@ void run_embed_audio(const EmbedAudioArgs& a) {
   std::vector<std::string> failed;
   AudioEmbedder(model, opts).run(a.files, [&](AudioEmbedding&& e) {
     if (!e.error.empty()) {
-      std::cerr << "mulan: skipped: " << e.error << "\n";
+      std::cerr << "mulan: skipped: " << printable(e.error) << "\n";
       failed.push_back(e.path);
       return;
     }
@@ -80,9 +81,9 @@ void register_embed_audio(CLI::App& app) {
   cmd->add_option("--model", a->model, "Model directory")->required();
   cmd->add_flag("--windows", a->windows, "Also give every window's embedding and start time");
   cmd->add_option("--batch", a->batch, "Windows per forward pass (from one or several files)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(positive_number());
   cmd->add_option("--threads", a->threads, "Files decoded ahead in parallel with the model")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(CLI::Range(1, kMaxDecodeThreads));
   cmd->add_option("--out", a->out, "Write a float32 .npy ([files, 128], or [windows, 128] with --windows) and "
                                    "OUT.json naming each row, instead of JSON lines on stdout");
   cmd->add_option("FILE", a->files, "Audio files")->required();

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
@@ -21,10 +22,8 @@ struct EmbedTextArgs {
 
 void run_embed_text(EmbedTextArgs a) {
   if (a.texts.empty()) {  // one text per stdin line
-    for (std::string line; std::getline(std::cin, line);) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      a.texts.push_back(line);
-    }
+    std::string line;
+    for (int64_t n = 1; read_line(std::cin, line, n); ++n) a.texts.push_back(line);
   }
   const Model model = Model::load(a.model);
   const text::Tokenizer tokenizer = load_tokenizer(a.model, model);
@@ -48,7 +47,7 @@ void register_embed_text(CLI::App& app) {
                                                "model's text tower: unit-length 128-d vectors");
   auto a = std::make_shared<EmbedTextArgs>();
   cmd->add_option("--model", a->model, "Model directory")->required();
-  cmd->add_option("--batch", a->batch, "Texts per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--batch", a->batch, "Texts per forward pass")->capture_default_str()->check(positive_number());
   cmd->add_option("--out", a->out, "Write a float32 [N, 128] .npy instead of JSON lines on stdout");
   cmd->add_option("TEXT", a->texts, "Texts to embed; none reads stdin, one text a line");
   cmd->callback([a] { run_embed_text(*a); });

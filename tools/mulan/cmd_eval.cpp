@@ -3,7 +3,9 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_common.h"
 #include "commands.h"
+#include "mulan/audio_embed.h"
 #include "eval/embedding_cache.h"
 #include "eval/protocols.h"
 #include "mulan/error.h"
@@ -39,10 +41,10 @@ void add_common(CLI::App* cmd, CommonArgs& a, bool audio) {
   cmd->add_option("--model", a.model.dir, "Model directory")->required();
   cmd->add_option("--model-name", a.model.name, "The model's name in the results (default: the directory's name)");
   cmd->add_option("--out", a.out, "Write the result JSON here (atomically); - prints it on stdout");
-  cmd->add_option("--device", a.model.device, "Where the model runs: cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--device", a.model.device, "Where the model runs: cpu, cuda or cuda:N")->capture_default_str()->check(device_validator());
   cmd->add_option("--text-batch", a.model.text_batch, "Texts per forward pass")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(positive_number());
   if (audio) {
     cmd->add_option("--cache", a.cache,
                     "Embedding cache folder (default: $MULAN_CACHE, $XDG_CACHE_HOME/mulan or "
@@ -50,10 +52,10 @@ void add_common(CLI::App* cmd, CommonArgs& a, bool audio) {
     cmd->add_flag("--no-cache", a.no_cache, "Neither read nor write the embedding cache");
     cmd->add_option("--batch", a.model.batch_windows, "Audio windows per forward pass")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(positive_number());
     cmd->add_option("--threads", a.model.decode_threads, "Audio files decoded ahead in parallel with the model")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(CLI::Range(1, kMaxDecodeThreads));
   }
   cmd->footer(std::string(audio ? kMetricsHelp : "") + (audio ? kAudioHelp : "") + kOutputHelp);
 }
@@ -69,7 +71,7 @@ eval::ModelOptions resolve(const CommonArgs& a) {
 // Prints the table, writes the JSON, reports what was left out; exit 1 if anything was.
 void finish(const eval::EvalOutput& out, const std::string& out_path) {
   const std::string json = out.result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-  for (const auto& p : out.problems) std::cerr << "mulan: skipped: " << p << "\n";
+  print_skipped(out.problems);
   if (out_path == "-") {
     std::cerr << out.table;
     std::cout << json;

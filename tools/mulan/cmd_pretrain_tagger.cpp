@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "mulan/error.h"
 #include "train/tagger_trainer.h"
@@ -50,7 +51,7 @@ void register_pretrain_tagger(CLI::App& app) {
       "pretrain-tagger",
       "AudioSet-style pre-training of the audio tower: trunk + tagger head, a sigmoid and binary cross-entropy per class "
       "over the manifest's \"labels\". The model needs a tagger head (mulan init --tagger-classes N). RUN_DIR gets "
-      "train.json, metrics.jsonl, checkpoint.pt and model/. Prints a JSON summary on stdout.");
+      "train.json, metrics.jsonl, checkpoint.safetensors and model/. Prints a JSON summary on stdout.");
   auto a = std::make_shared<TaggerArgs>();
   cmd->add_option("--model", a->run.base.model_dir, "Initial model directory with a tagger head")->required();
   cmd->add_option("--data", a->run.base.data, "Manifest (.jsonl) or WebDataset shards with \"labels\"")->required();
@@ -58,13 +59,13 @@ void register_pretrain_tagger(CLI::App& app) {
   cmd->add_option("--out", a->run.base.out_dir, "Run directory")->required();
   cmd->add_option("--val", a->run.base.val, "Validation manifest (default: the data's rows of split \"val\")");
   cmd->add_option("--config", a->config_path, "train.json with TrainConfig fields (the loss fields are not used)");
-  cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(positive_number());
   cmd->add_option("--batch", a->batch, "Recordings per step (default 64)")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   cmd->add_option("--seed", a->seed, "Seed of every random choice (default 0)");
-  cmd->add_option("--lr", a->lr, "Peak learning rate (default 5e-4)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", a->lr, "Peak learning rate (default 5e-4)")->check(non_negative_number());
   cmd->add_flag("--resume", a->run.base.resume, "Continue the run in --out from its checkpoint");
-  cmd->add_option("--stop-at", a->run.base.stop_at, "Stop after this step with a checkpoint")->check(CLI::PositiveNumber);
-  cmd->add_option("--device", a->run.base.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--stop-at", a->run.base.stop_at, "Stop after this step with a checkpoint")->check(positive_number());
+  cmd->add_option("--device", a->run.base.device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_validator());
   cmd->add_flag("--no-progress", a->no_progress, "No progress line even on a terminal");
   cmd->callback([a] { run_tagger(*a); });
 }

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "eval/embedding_cache.h"
 #include "eval/protocol_common.h"
@@ -26,10 +27,11 @@ void run_search(SearchArgs a) {
   a.model.cache_dir = a.no_cache ? "" : a.cache.empty() ? eval::default_cache_dir() : a.cache;
   eval::EvalOutput scratch;
   const data::Manifest m = eval::read_eval_manifest(a.data, a.split, scratch);
-  for (const auto& p : scratch.problems) std::cerr << "mulan: skipped: " << p << "\n";
+  std::vector<std::string> skipped = scratch.problems;
   const eval::LoadedModel model = eval::load_model(a.model, /*need_text=*/true, /*need_audio=*/true);
   const eval::EmbeddedRows audio = eval::embed_rows(model, a.model, eval::pointers(m.rows));
-  for (const auto& [path, why] : audio.failed) std::cerr << "mulan: skipped: " << path << ": " << why << "\n";
+  for (const auto& [path, why] : audio.failed) skipped.push_back(path + ": " + why);
+  print_skipped(skipped);
   if (audio.rows.empty()) throw Error(file_error(a.data, "no recording could be embedded"));
   const at::Tensor text = eval::embed_text_list(model, a.model, a.queries);
   const at::Tensor scores = torch::matmul(text, audio.embeddings.t());  // [Q, N] cosines
@@ -66,10 +68,10 @@ void register_search(CLI::App& app) {
   cmd->add_option("--model", a->model.dir, "Model directory")->required();
   cmd->add_option("--data", a->data, "Manifest of the recordings to search")->required();
   cmd->add_option("--split", a->split, "Only recordings of this split (default: all)");
-  cmd->add_option("--top", a->top, "Results per query")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--top", a->top, "Results per query")->capture_default_str()->check(positive_number());
   cmd->add_option("--cache", a->cache, "Embedding cache folder (default: $MULAN_CACHE, $XDG_CACHE_HOME/mulan or ~/.cache/mulan)");
   cmd->add_flag("--no-cache", a->no_cache, "Neither read nor write the embedding cache");
-  cmd->add_option("--device", a->model.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--device", a->model.device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_validator());
   cmd->add_flag("--json", a->json, "One JSON line per query instead of text");
   cmd->add_option("QUERY", a->queries, "Texts to search for")->required();
   cmd->callback([a] { run_search(*a); });

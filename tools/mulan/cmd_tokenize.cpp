@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "mulan/tokenizer.h"
 
@@ -22,7 +23,7 @@ void run_tokenize(const TokenizeArgs& a) {
   const text::Tokenizer tokenizer = text::Tokenizer::load(a.vocab, config);
   std::ios::sync_with_stdio(false);
   std::string line, out;
-  while (std::getline(std::cin, line)) {
+  for (int64_t n = 1; read_line(std::cin, line, n); ++n) {
     const std::vector<int64_t> ids = tokenizer.encode(line);
     out.clear();
     for (size_t i = 0; i < ids.size(); ++i) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "mulan/error.h"
 #include "train/trainer.h"
@@ -59,7 +60,7 @@ void register_train(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "train",
       "Contrastive training (the MuLan loss) of a model directory on a manifest. RUN_DIR gets train.json, "
-      "metrics.jsonl, checkpoint.pt and, at the end, model/. Prints a JSON summary on stdout.");
+      "metrics.jsonl, checkpoint.safetensors and, at the end, model/. Prints a JSON summary on stdout.");
   auto a = std::make_shared<TrainArgs>();
   cmd->add_option("--model", a->run.model_dir, "Initial model directory (e.g. from mulan init or mulan import)")->required();
   cmd->add_option("--data", a->run.data, "Training data: a manifest (.jsonl; rows of split \"train\" or without a split) or WebDataset "
@@ -67,18 +68,18 @@ void register_train(CLI::App& app) {
   cmd->add_option("--out", a->run.out_dir, "Run directory")->required();
   cmd->add_option("--val", a->run.val, "Validation manifest (default: the data's rows of split \"val\")");
   cmd->add_option("--config", a->config_path, "train.json with any TrainConfig fields (src/train/train_config.h); flags override it");
-  cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(CLI::PositiveNumber);
+  cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(positive_number());
   cmd->add_option("--batch", a->batch, "Pairs per step (default 64)")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   cmd->add_option("--seed", a->seed, "Seed of every random choice (default 0)");
-  cmd->add_option("--lr", a->lr, "Peak learning rate of heads and trunks (default 5e-4)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr", a->lr, "Peak learning rate of heads and trunks (default 5e-4)")->check(non_negative_number());
   cmd->add_option("--workers", a->workers, "Loader threads (default 2)")->check(CLI::Range(1, 256));
-  cmd->add_option("--log-every", a->log_every, "A metrics.jsonl row every N steps (default 10)")->check(CLI::PositiveNumber);
-  cmd->add_option("--val-every", a->val_every, "Validate every N steps, 0 = at the end only (default 200)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--log-every", a->log_every, "A metrics.jsonl row every N steps (default 10)")->check(positive_number());
+  cmd->add_option("--val-every", a->val_every, "Validate every N steps, 0 = at the end only (default 200)")->check(non_negative_number());
   cmd->add_option("--checkpoint-every", a->checkpoint_every, "Checkpoint every N steps, 0 = at the end only (default 200)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(non_negative_number());
   cmd->add_flag("--resume", a->run.resume, "Continue the run in --out from its checkpoint, exactly");
-  cmd->add_option("--stop-at", a->run.stop_at, "Stop after this step with a checkpoint (resume later)")->check(CLI::PositiveNumber);
-  cmd->add_option("--device", a->run.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--stop-at", a->run.stop_at, "Stop after this step with a checkpoint (resume later)")->check(positive_number());
+  cmd->add_option("--device", a->run.device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_validator());
   cmd->add_flag("--no-progress", a->no_progress, "No progress line even on a terminal");
   cmd->callback([a] { run_train(*a); });
 }

@@ -2,6 +2,7 @@
 // 2 for wrong usage.
 #include <iostream>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "mulan/blas.h"
 #include "mulan/error.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   try {
     mulan::util::use_available_cores();
     app.parse(argc, argv);
+    mulan::cli::finish_stdout();
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -40,16 +42,17 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "mulan: usage error: " << e.what() << " (see 'mulan --help')\n";
+    std::cerr << "mulan: usage error: " << mulan::printable(e.what()) << " (see 'mulan --help')\n";
     return 2;
   } catch (const mulan::UsageError& e) {
-    std::cerr << "mulan: usage error: " << e.what() << "\n";
+    std::cerr << "mulan: usage error: " << mulan::printable(e.what()) << "\n";
     return 2;
   } catch (const mulan::Error& e) {
-    std::cerr << "mulan: error: " << e.what() << "\n";
+    std::cerr << "mulan: error: " << mulan::printable(e.what()) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "mulan: internal error: " << e.what() << "\n";
+    // LibTorch's errors and allocation failures: one line, without the C++ backtrace.
+    std::cerr << "mulan: error: " << mulan::error_text(e) << "\n";
     return 1;
   }
   return 0;

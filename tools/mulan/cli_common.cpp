@@ -1,0 +1,80 @@
+#include "cli_common.h"
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+
+#include "mulan/error.h"
+
+namespace mulan::cli {
+
+bool read_line(std::istream& in, std::string& line, int64_t line_no, std::size_t max_bytes) {
+  line.clear();
+  std::istream::sentry ok(in, /*noskipws=*/true);
+  if (!ok) {
+    if (in.bad()) throw Error("cannot read standard input (line " + std::to_string(line_no) + ")");
+    return false;
+  }
+  std::streambuf* buf = in.rdbuf();
+  for (;;) {
+    const int c = buf->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      if (line.empty()) return false;
+      break;
+    }
+    if (c == '\n') break;
+    if (line.size() >= max_bytes) {
+      throw Error("standard input: line " + std::to_string(line_no) + " is longer than " + std::to_string(max_bytes >> 10) +
+                  " KiB (is it a text file?)");
+    }
+    line.push_back(static_cast<char>(c));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return true;
+}
+
+void finish_stdout() {
+  std::cout.flush();
+  const bool failed = !std::cout || std::fflush(stdout) != 0 || std::ferror(stdout);
+  if (failed) throw Error("cannot write to standard output (disk full, or the reader went away)");
+}
+
+void print_skipped(const std::vector<std::string>& items, std::size_t max_lines) {
+  for (std::size_t i = 0; i < items.size() && i < max_lines; ++i) std::cerr << "mulan: skipped: " << printable(items[i]) << "\n";
+  if (items.size() > max_lines) std::cerr << "mulan: skipped " << items.size() - max_lines << " more (" << items.size() << " in all)\n";
+}
+
+CLI::Validator device_validator() {
+  return CLI::Validator(
+      [](const std::string& d) -> std::string {
+        const bool ok = d == "cpu" || d == "cuda" ||
+                        (d.starts_with("cuda:") && d.size() > 5 && d.size() <= 8 &&
+                         d.find_first_not_of("0123456789", 5) == std::string::npos);
+        return ok ? "" : "must be cpu, cuda or cuda:N, not '" + d + "'";
+      },
+      "cpu|cuda|cuda:N", "device");
+}
+
+namespace {
+CLI::Validator number_at_least(bool allow_zero) {
+  return CLI::Validator(
+      [allow_zero](const std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        const bool ok = used == text.size() && std::isfinite(v) && (allow_zero ? v >= 0 : v > 0);
+        return ok ? "" : std::string("must be a number ") + (allow_zero ? ">= 0" : "> 0") + ", not '" + text + "'";
+      },
+      allow_zero ? "NUMBER >= 0" : "NUMBER > 0", allow_zero ? "non-negative" : "positive");
+}
+}  // namespace
+
+CLI::Validator positive_number() { return number_at_least(false); }
+CLI::Validator non_negative_number() { return number_at_least(true); }
+
+}  // namespace mulan::cli

@@ -1,0 +1,38 @@
+// What the subcommands share: bounded stdin line reads that report read errors, a check that
+// what was printed reached stdout, and the checks of shared options.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace mulan::cli {
+
+// The longest stdin line a subcommand takes: far beyond any text a model reads (512 tokens).
+inline constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
+
+// Reads the next line of `in` (without its "\n" or "\r\n") into `line`; false at the end.
+// Throws mulan::Error naming line `line_no` (from 1) when it is longer than max_bytes, and when
+// reading fails (an I/O error, not the end).
+bool read_line(std::istream& in, std::string& line, int64_t line_no, std::size_t max_bytes = kMaxLineBytes);
+
+// Flushes stdout; throws mulan::Error when anything printed could not be written (a full disk,
+// a closed pipe, /dev/full).
+void finish_stdout();
+
+// Prints "mulan: skipped: ITEM" for the first max_lines items, then one line counting the rest
+// (5,000 duplicate ids are not 5,000 lines); each through printable().
+void print_skipped(const std::vector<std::string>& items, std::size_t max_lines = 10);
+
+// --device: "cpu", "cuda" or "cuda:N"; anything else is a usage error (exit 2).
+CLI::Validator device_validator();
+// A number > 0 (positive_number) or >= 0 (non_negative_number), finite, with a message that says
+// so (CLI11's own ones print the range of a double).
+CLI::Validator positive_number();
+CLI::Validator non_negative_number();
+
+}  // namespace mulan::cli
