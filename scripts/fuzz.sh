@@ -5,10 +5,17 @@
 #   tokenizer  the BERT tokenizer (any bytes as text), starting from a few seed texts; built
 #              from src/text/ alone (no LibTorch)
 #   safetensors  the safetensors header parser (any bytes as a file), from a few valid files
-#   scripts/fuzz.sh [SECONDS] [decode|tokenizer|safetensors|all]
-# SECONDS defaults to 60; "all" (the default) splits them between the three (rounding up). FUZZ_OUT=DIR works
-# elsewhere than build-fuzz/. Crashes are written to $FUZZ_OUT/crashes/ (the tokenizer's with
-# the prefix "tokenizer-"); the run fails if there is any.
+#   pth        the torch.save reader (any bytes as a .pth file: the zip layer, the record limits,
+#              the unpickler), from small files that torch.save writes (Debian's python3-torch)
+#              and hand-made archives and pickles (tests/python/write_bombs.py); needs LibTorch
+#   pickle     the same reader's unpickler: any bytes as data.pkl of a valid archive, from the
+#              same seeds' pickles; needs LibTorch
+#   checkpoint the training checkpoint loader (any bytes as checkpoint.safetensors), from valid
+#              checkpoints the target writes; needs LibTorch
+#   scripts/fuzz.sh [SECONDS] [decode|tokenizer|safetensors|pth|pickle|checkpoint|all]
+# SECONDS defaults to 60; "all" (the default) splits them between the six (rounding up). FUZZ_OUT=DIR works
+# elsewhere than build-fuzz/. Crashes are written to $FUZZ_OUT/crashes/ (each target's but the
+# decode path's with the prefix "NAME-"); the run fails if there is any.
 set -euo pipefail
 seconds=${1:-60}
 target=${2:-all}
@@ -56,7 +63,7 @@ fuzz_tokenizer() {
   printf 'ab\xff\xc3(\xed\xa0\x80\xf4\x90\x80\x80\xe0\x80\x80\xf0\x9f\x8e' > "$seeds/invalid"
   head -c 300 /dev/zero | tr '\0' 'a' > "$seeds/long-word"
   "$cxx" "${flags[@]}" "${sanitize[@]}" -o "$out/tokenizer_fuzz" "$root/fuzz/tokenizer_fuzz.cpp" \
-    "$root"/src/text/*.cpp "$root/src/util/error.cpp" $(pkg-config --libs libutf8proc)
+    "$root"/src/text/*.cpp "$root/src/util/error.cpp" "$root/src/util/read_file.cpp" $(pkg-config --libs libutf8proc)
   run tokenizer_fuzz "$1" tokenizer- "$out/tokenizer-corpus" "$seeds"
 }
 
@@ -81,18 +88,91 @@ PY
   run safetensors_fuzz "$1" safetensors- "$out/safetensors-corpus" "$seeds"
 }
 
+# The torch.save reader, compiled once for both of its targets, with Debian's LibTorch: in C++17
+# mode, as clang 14 with libstdc++ 12 cannot compile LibTorch 1.13's headers in C++20 mode.
+torch_flags=(-std=c++17 -D_GLIBCXX_USE_CXX11_ABI=1 -isystem /usr/include/torch/csrc/api/include)
+torch_libs=(-ltorch -ltorch_cpu -lc10 $(pkg-config --libs libarchive))
+torch_checkpoint_built=0
+build_torch_checkpoint() {
+  ((torch_checkpoint_built)) && return
+  torch_checkpoint_built=1
+  "$cxx" "${flags[@]}" "${torch_flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+    -c -o "$out/torch_checkpoint.o" "$root/src/model/torch_checkpoint.cpp"
+}
+
+# Seeds for both: small real torch.save files and hand-made archives (NAME.pt, zip-*), and bare
+# pickles (pickle-*, and the data.pkl of each real file as pickle-NAME).
+torch_seeds_written=0
+torch_seeds() {
+  local seeds=$out/torch-seeds
+  ((torch_seeds_written)) && return
+  torch_seeds_written=1
+  rm -rf "$seeds"
+  mkdir -p "$seeds"
+  /usr/bin/python3 "$root/tests/python/write_checkpoints.py" cases "$seeds" "$seeds/pwned"
+  rm -f "$seeds"/*.safetensors
+  /usr/bin/python3 "$root/tests/python/write_bombs.py" seeds "$seeds"
+  /usr/bin/python3 - "$seeds" <<'PY'
+import glob, os, sys, zipfile
+for path in glob.glob(f"{sys.argv[1]}/*.pt"):
+    if zipfile.is_zipfile(path):
+        name = os.path.basename(path)[:-3]
+        with zipfile.ZipFile(path) as z:
+            open(f"{sys.argv[1]}/pickle-{name}", "wb").write(z.read(f"{name}/data.pkl"))
+PY
+}
+
+fuzz_pth() {
+  local seeds=$out/pth-seeds
+  torch_seeds
+  mkdir -p "$seeds" "$out/pth-corpus"
+  cp "$out"/torch-seeds/*.pt "$out"/torch-seeds/zip-* "$out"/torch-seeds/pickle-one "$seeds"/
+  build_torch_checkpoint
+  "$cxx" "${flags[@]}" "${torch_flags[@]}" "${sanitize[@]}" -o "$out/pth_fuzz" "$root/fuzz/pth_fuzz.cpp" \
+    "$out/torch_checkpoint.o" "$root/src/util/error.cpp" "${torch_libs[@]}"
+  run pth_fuzz "$1" pth- "$out/pth-corpus" "$seeds"
+}
+
+fuzz_pickle() {
+  local seeds=$out/pickle-seeds
+  torch_seeds
+  mkdir -p "$seeds" "$out/pickle-corpus"
+  cp "$out"/torch-seeds/pickle-* "$seeds"/
+  build_torch_checkpoint
+  "$cxx" "${flags[@]}" "${torch_flags[@]}" "${sanitize[@]}" -o "$out/pickle_fuzz" "$root/fuzz/pickle_fuzz.cpp" \
+    "$out/torch_checkpoint.o" "$root/src/util/error.cpp" "${torch_libs[@]}"
+  run pickle_fuzz "$1" pickle- "$out/pickle-corpus" "$seeds"
+}
+
+# The training checkpoint loader: any bytes as checkpoint.safetensors into a small model and AdamW;
+# seeded with valid checkpoints that the target writes itself (MULAN_FUZZ_WRITE_SEEDS).
+fuzz_checkpoint() {
+  local seeds=$out/checkpoint-seeds
+  mkdir -p "$seeds" "$out/checkpoint-corpus" "$out/checkpoint-obj"
+  local o=$out/checkpoint-obj
+  for f in train/checkpoint model/safetensors; do
+    "$cxx" "${flags[@]}" "${torch_flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+      -c -o "$o/$(basename $f).o" "$root/src/$f.cpp"
+  done
+  for f in model/safetensors_header util/atomic_file util/error; do  # no LibTorch: C++20
+    "$cxx" "${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+      -c -o "$o/$(basename $f).o" "$root/src/$f.cpp"
+  done
+  "$cxx" "${flags[@]}" "${torch_flags[@]}" "${sanitize[@]}" -o "$out/checkpoint_fuzz" "$root/fuzz/checkpoint_fuzz.cpp" \
+    "$o"/*.o "${torch_libs[@]}" -lcrypto
+  MULAN_FUZZ_WRITE_SEEDS="$seeds" ASAN_OPTIONS=detect_leaks=0 "$out/checkpoint_fuzz"
+  run checkpoint_fuzz "$1" checkpoint- "$out/checkpoint-corpus" "$seeds"
+}
+
+targets=(decode tokenizer safetensors pth pickle checkpoint)
 case "$target" in
-  decode) fuzz_decode "$seconds" ;;
-  tokenizer) fuzz_tokenizer "$seconds" ;;
-  safetensors) fuzz_safetensors "$seconds" ;;
+  decode|tokenizer|safetensors|pth|pickle|checkpoint) "fuzz_$target" "$seconds" ;;
   all)
-    third=$(((seconds + 2) / 3))
-    fuzz_decode "$third"
-    fuzz_tokenizer "$third"
-    fuzz_safetensors "$third"
+    share=$(((seconds + ${#targets[@]} - 1) / ${#targets[@]}))
+    for t in "${targets[@]}"; do "fuzz_$t" "$share"; done
     ;;
   *)
-    echo "usage: scripts/fuzz.sh [SECONDS] [decode|tokenizer|safetensors|all]" >&2
+    echo "usage: scripts/fuzz.sh [SECONDS] [decode|tokenizer|safetensors|pth|pickle|checkpoint|all]" >&2
     exit 2
     ;;
 esac

@@ -1,18 +1,23 @@
-// Reading torch.save zip archives of state dicts: the archive through LibTorch's
-// PyTorchStreamReader, "data.pkl" through a minimal unpickler of the opcodes and globals a state
-// dict uses (pickle protocol 2, as torch.save writes; see Python's Lib/pickletools.py for the
-// opcode reference), the storages as raw little-endian records "data/<key>".
+// Reading torch.save zip archives of state dicts: the archive through libarchive's zip reader
+// (from its central directory), "data.pkl" through a minimal unpickler of the opcodes and globals
+// a state dict uses (pickle protocol 2, as torch.save writes; see Python's Lib/pickletools.py for
+// the opcode reference), the storages as raw little-endian records "data/<key>". Nothing a file
+// says is trusted with memory: a record's declared size is checked before it is inflated and
+// inflating stops at the first byte past it; the unpickler's objects are counted.
 #include "model/torch_checkpoint.h"
 
-#include <caffe2/serialize/inline_container.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <torch/torch.h>
 
-#include <bit>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <new>
 #include <unordered_map>
 
 #include "mulan/error.h"
@@ -20,12 +25,29 @@
 namespace mulan::model {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "storages are read as little-endian bytes");
+// C++17 here, not std::endian or std::bit_cast: scripts/fuzz.sh compiles this file with clang++ in
+// C++17 mode, as clang 14 cannot compile LibTorch 1.13's headers in C++20 mode.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "storages are read as little-endian bytes");
 
 constexpr size_t kMaxPickleBytes = size_t{32} << 20;  // a state dict's pickle is ~100 bytes a tensor
+constexpr size_t kMaxByteorderBytes = 16;              // "little" or "big"
+constexpr size_t kMaxRecords = size_t{1} << 20;        // a state dict has a record per storage
 constexpr size_t kMaxNameBytes = 256;                  // a GLOBAL's module or name
 constexpr size_t kMaxDims = 64;
 constexpr int64_t kMaxElements = int64_t{1} << 50;
+// What the unpickler may build, however small the pickle (30 KB of deflated EMPTY_TUPLE opcodes
+// are 30 million objects). A state dict's pickle makes ~14 objects, ~8 memo entries and ~22
+// container references a tensor and never has more than a few thousand entries on its stack
+// (torch.save's pickler sets dict items in batches of 1000): room for ~70,000 tensors, in at
+// most ~200 MB.
+constexpr size_t kMaxValues = size_t{1} << 20;
+constexpr size_t kMaxMemo = size_t{1} << 20;
+constexpr size_t kMaxItems = size_t{1} << 22;
+constexpr size_t kMaxStack = size_t{1} << 20;  // stack entries, and MARKs
+// A deflated record may inflate a thousandfold. Each storage is at most the file's size, and
+// the storages together at most this many times it: torch.save stores its records as they are,
+// so that its storages fit in the file; a deflated archive of weights compresses by less than 2.
+constexpr uint64_t kMaxStorageFactor = 16;
 // Views of one storage are copied out one by one: the copies together may not exceed this many
 // times the file's size (plus a floor), so that a small file cannot ask for terabytes.
 constexpr uint64_t kMaxOutputFactor = 16;
@@ -99,20 +121,130 @@ struct Value {
 struct Storage {
   std::string key;
   at::ScalarType dtype;
-  at::Tensor data;  // 1-D, the whole storage
+  int64_t numel = 0;
+  at::Tensor data;  // 1-D, the whole storage; read once the pickle has named every storage
 };
 
 std::string first_line(const char* s) {
-  std::string m(s);
+  std::string m(s ? s : "unknown error");
   const auto nl = m.find('\n');
-  return nl == std::string::npos ? m : m.substr(0, nl);
+  return printable(nl == std::string::npos ? m : m.substr(0, nl));
+}
+
+// Text from the file in a message: quoted, on one line, and not too long.
+std::string quote(const std::string& s) {
+  constexpr size_t kShown = 200;
+  return "'" + printable(s.substr(0, kShown)) + (s.size() > kShown ? "...'" : "'");
+}
+
+// A zip archive's records in file order, as its central directory lists them (libarchive's
+// "seekable" zip reader): each with the uncompressed size it declares. Nothing is inflated until
+// read() asks for a record, and then never more than the size asked for (plus one byte, to see
+// that there is no more).
+class ZipRecords {
+ public:
+  explicit ZipRecords(const std::string& path) : path_(path), a_(archive_read_new(), archive_read_free) {
+    if (!a_) throw std::bad_alloc();
+    archive_read_support_format_zip_seekable(a_.get());
+    if (archive_read_open_filename(a_.get(), path.c_str(), size_t{1} << 20) != ARCHIVE_OK) unreadable();
+  }
+
+  // The next record's name and declared size (UINT64_MAX when it declares none); false at the end.
+  bool next(std::string& name, uint64_t& size) {
+    archive_entry* entry = nullptr;
+    const int rc = archive_read_next_header(a_.get(), &entry);
+    if (rc == ARCHIVE_EOF) return false;
+    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) unreadable();
+    const char* n = archive_entry_pathname(entry);
+    name = n ? n : "";
+    size = archive_entry_size_is_set(entry) && archive_entry_size(entry) >= 0 ? static_cast<uint64_t>(archive_entry_size(entry))
+                                                                               : UINT64_MAX;
+    return true;
+  }
+
+  // Reads the current record `name`, which must be `size` bytes, into dst.
+  void read(const std::string& name, void* dst, uint64_t size) {
+    auto* out = static_cast<char*>(dst);
+    uint64_t got = 0;
+    while (got < size) {
+      const la_ssize_t n = archive_read_data(a_.get(), out + got, static_cast<size_t>(std::min<uint64_t>(size - got, 1 << 30)));
+      if (n < 0) failed(name);
+      if (n == 0) fail(quote(name) + " ends after " + std::to_string(got) + " of its " + std::to_string(size) + " bytes");
+      got += static_cast<uint64_t>(n);
+    }
+    char more = 0;
+    const la_ssize_t n = archive_read_data(a_.get(), &more, 1);
+    if (n > 0) fail(quote(name) + " inflates to more than its declared " + std::to_string(size) + " bytes");
+    if (n < 0) failed(name);  // a wrong CRC, say
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& message) const { throw Error(file_error(path_, message)); }
+  [[noreturn]] void unreadable() const {
+    fail("not a readable torch.save zip archive (PyTorch >= 1.6): " + first_line(archive_error_string(a_.get())));
+  }
+  [[noreturn]] void failed(const std::string& name) const {
+    fail("cannot read " + quote(name) + ": " + first_line(archive_error_string(a_.get())));
+  }
+
+  std::string path_;
+  std::unique_ptr<archive, int (*)(archive*)> a_;
+};
+
+// The archive's records by name, with their declared sizes, and what data.pkl and byteorder hold.
+struct ArchiveIndex {
+  std::unordered_map<std::string, uint64_t> sizes;
+  std::string prefix;  // "archive/": the folder that data.pkl is in, which every record is in
+  std::string pickle;
+  std::string byteorder = "little";
+};
+
+// One pass over the archive: indexes every record and reads the two small ones, each checked
+// against its limit before anything is inflated.
+ArchiveIndex index_archive(const std::string& path) {
+  const auto fail = [&](const std::string& message) { throw Error(file_error(path, message)); };
+  ArchiveIndex index;
+  std::unordered_map<std::string, std::string> byteorders;  // by folder
+  bool have_pickle = false;
+  ZipRecords zip(path);
+  std::string name;
+  uint64_t size = 0;
+  while (zip.next(name, size)) {
+    if (index.sizes.size() >= kMaxRecords) fail("archive has more than " + std::to_string(kMaxRecords) + " records");
+    if (!index.sizes.emplace(name, size).second) fail("archive has two records named " + quote(name));
+    const auto slash = name.find('/');
+    if (slash == 0 || slash == std::string::npos) continue;
+    const std::string folder = name.substr(0, slash + 1), rest = name.substr(slash + 1);
+    if (rest == "data.pkl") {
+      if (have_pickle) fail("archive has two data.pkl records, " + quote(index.prefix + "data.pkl") + " and " + quote(name));
+      if (size > kMaxPickleBytes)
+        fail(quote(name) + " declares " + (size == UINT64_MAX ? "no size" : std::to_string(size) + " bytes") +
+             ", more than the " + std::to_string(kMaxPickleBytes) + " of any state dict's pickle");
+      index.pickle.resize(static_cast<size_t>(size));
+      zip.read(name, index.pickle.data(), size);
+      index.prefix = folder;
+      have_pickle = true;
+    } else if (rest == "byteorder") {
+      if (size > kMaxByteorderBytes) fail(quote(name) + " is larger than a byteorder record ('little' or 'big')");
+      std::string b(static_cast<size_t>(size), '\0');
+      zip.read(name, b.data(), size);
+      byteorders[folder] = b;
+    }
+  }
+  if (!have_pickle) fail("archive has no data.pkl (not a torch.save checkpoint)");
+  if (const auto it = byteorders.find(index.prefix); it != byteorders.end()) index.byteorder = it->second;
+  return index;
 }
 
 class Unpickler {
  public:
-  Unpickler(const std::string& path, caffe2::serialize::PyTorchStreamReader& reader, uint64_t file_size,
-            const uint8_t* data, size_t size)
-      : path_(path), reader_(reader), file_size_(file_size), p_(data), end_(data + size), begin_(data) {}
+  Unpickler(const std::string& path, const ArchiveIndex& index, uint64_t file_size)
+      : path_(path),
+        index_(index),
+        file_size_(file_size),
+        p_(reinterpret_cast<const uint8_t*>(index.pickle.data())),
+        end_(p_ + index.pickle.size()),
+        begin_(p_) {}
 
   size_t run();  // -> index of the object that STOP returns
   TensorMap state_dict(size_t top);
@@ -147,8 +279,19 @@ class Unpickler {
   }
 
   size_t make(Value v) {
+    if (values_.size() >= kMaxValues)
+      fail("the pickle builds more than " + std::to_string(kMaxValues) + " objects (a state dict's makes ~14 a tensor)");
+    count_items(v.items.size());
     values_.push_back(std::move(v));
     return values_.size() - 1;
+  }
+  void count_items(size_t n) {
+    items_ += n;
+    if (items_ > kMaxItems) fail("the pickle's containers hold more than " + std::to_string(kMaxItems) + " references");
+  }
+  void push(size_t v) {
+    if (stack_.size() >= kMaxStack) fail("more than " + std::to_string(kMaxStack) + " objects on the pickle's stack");
+    stack_.push_back(v);
   }
   size_t make_int(int64_t i, Kind k = Kind::Int) {
     Value v;
@@ -186,13 +329,18 @@ class Unpickler {
     if (v.kind != k) fail(std::string(op) + " on a " + kind_name(v.kind) + ", not a " + kind_name(k));
     return v;
   }
-  void memo_put(uint64_t index) { memo_[index] = top(); }
+  void memo_put(uint64_t index) {
+    const size_t v = top();
+    if (memo_.size() >= kMaxMemo && !memo_.count(index)) fail("more than " + std::to_string(kMaxMemo) + " memo entries");
+    memo_[index] = v;
+  }
   void memo_get(uint64_t index) {
     const auto it = memo_.find(index);
     if (it == memo_.end()) fail("memo index " + std::to_string(index) + " out of range");
-    stack_.push_back(it->second);
+    push(it->second);
   }
 
+  void read_storages(const std::vector<bool>& needed);
   void op_global(const std::string& module, const std::string& name);
   void op_reduce();
   void op_persistent_load();
@@ -211,7 +359,7 @@ class Unpickler {
   }
 
   std::string path_;
-  caffe2::serialize::PyTorchStreamReader& reader_;
+  const ArchiveIndex& index_;
   uint64_t file_size_;
   const uint8_t* p_;
   const uint8_t* end_;
@@ -222,14 +370,18 @@ class Unpickler {
   std::vector<size_t> stack_;
   std::vector<size_t> marks_;  // stack heights at each MARK
   std::unordered_map<uint64_t, size_t> memo_;
+  size_t items_ = 0;            // references held by containers, all together
+  uint64_t storage_bytes_ = 0;  // the storages' sizes, all together
   std::vector<Storage> storages_;
   std::unordered_map<std::string, size_t> storage_index_;
   std::vector<TensorView> tensors_;
 };
 
 size_t Unpickler::run() {
-  // Immutable constants are shared, so that a run of one-byte opcodes does not allocate.
+  // Immutable constants are shared, so that a run of one-byte opcodes does not allocate (the
+  // empty tuple too, as in Python: nothing changes a tuple).
   const size_t none = make(Value{}), yes = make_int(1, Kind::Bool), no = make_int(0, Kind::Bool);
+  const size_t empty_tuple = make_container(Kind::Tuple, {});
   for (;;) {
     at_ = static_cast<size_t>(p_ - begin_);
     need(1);
@@ -246,33 +398,36 @@ size_t Unpickler::run() {
         at_ = kDone;
         return result;
       }
-      case '(': marks_.push_back(stack_.size()); break;
-      case '}': stack_.push_back(make_container(Kind::Dict, {})); break;
-      case ']': stack_.push_back(make_container(Kind::List, {})); break;
-      case ')': stack_.push_back(make_container(Kind::Tuple, {})); break;
-      case 't': stack_.push_back(make_container(Kind::Tuple, pop_to_mark())); break;
+      case '(':
+        if (marks_.size() >= kMaxStack) fail("more than " + std::to_string(kMaxStack) + " MARKs on the pickle's stack");
+        marks_.push_back(stack_.size());
+        break;
+      case '}': push(make_container(Kind::Dict, {})); break;
+      case ']': push(make_container(Kind::List, {})); break;
+      case ')': push(empty_tuple); break;
+      case 't': push(make_container(Kind::Tuple, pop_to_mark())); break;
       case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
         std::vector<size_t> items(static_cast<size_t>(op - 0x84));
         for (size_t k = items.size(); k-- > 0;) items[k] = pop();
-        stack_.push_back(make_container(Kind::Tuple, std::move(items)));
+        push(make_container(Kind::Tuple, std::move(items)));
         break;
       }
       case 'X': case 0x8c: case 0x8d: {  // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
         Value v;
         v.kind = Kind::String;
         v.s = take(le(op == 'X' ? 4 : op == 0x8c ? 1 : 8));
-        stack_.push_back(make(std::move(v)));
+        push(make(std::move(v)));
         break;
       }
-      case 'J': stack_.push_back(make_int(static_cast<int32_t>(le(4)))); break;  // BININT
-      case 'K': stack_.push_back(make_int(static_cast<int64_t>(le(1)))); break;  // BININT1
-      case 'M': stack_.push_back(make_int(static_cast<int64_t>(le(2)))); break;  // BININT2
+      case 'J': push(make_int(static_cast<int32_t>(le(4)))); break;  // BININT
+      case 'K': push(make_int(static_cast<int64_t>(le(1)))); break;  // BININT1
+      case 'M': push(make_int(static_cast<int64_t>(le(2)))); break;  // BININT2
       case 0x8a: {  // LONG1: n bytes, little-endian two's complement
         const auto n = static_cast<size_t>(le(1));
         if (n > 8) fail("integer wider than 64 bits");
         uint64_t v = le(n);
         if (n > 0 && n < 8 && (v >> (8 * n - 1)) & 1) v |= ~uint64_t{0} << (8 * n);  // sign-extend
-        stack_.push_back(make_int(static_cast<int64_t>(v)));
+        push(make_int(static_cast<int64_t>(v)));
         break;
       }
       case 'G': {  // BINFLOAT: big-endian IEEE double
@@ -281,13 +436,13 @@ size_t Unpickler::run() {
         for (int k = 0; k < 8; ++k) bits = (bits << 8) | *p_++;
         Value v;
         v.kind = Kind::Float;
-        v.f = std::bit_cast<double>(bits);
-        stack_.push_back(make(std::move(v)));
+        std::memcpy(&v.f, &bits, sizeof v.f);
+        push(make(std::move(v)));
         break;
       }
-      case 0x88: stack_.push_back(yes); break;   // NEWTRUE
-      case 0x89: stack_.push_back(no); break;    // NEWFALSE
-      case 'N': stack_.push_back(none); break;   // NONE
+      case 0x88: push(yes); break;               // NEWTRUE
+      case 0x89: push(no); break;                // NEWFALSE
+      case 'N': push(none); break;               // NONE
       case 'q': memo_put(le(1)); break;          // BINPUT
       case 'r': memo_put(le(4)); break;          // LONG_BINPUT
       case 0x94: memo_put(memo_.size()); break;  // MEMOIZE
@@ -296,6 +451,7 @@ size_t Unpickler::run() {
       case 's': {                                // SETITEM
         const size_t value = pop(), key = pop();
         auto& items = container(top(), Kind::Dict, "SETITEM").items;
+        count_items(2);
         items.push_back(key);
         items.push_back(value);
         break;
@@ -304,17 +460,21 @@ size_t Unpickler::run() {
         const std::vector<size_t> kv = pop_to_mark();
         if (kv.size() % 2) fail("SETITEMS with an odd number of items");
         auto& items = container(top(), Kind::Dict, "SETITEMS").items;
+        count_items(kv.size());
         items.insert(items.end(), kv.begin(), kv.end());
         break;
       }
       case 'a': {  // APPEND
         const size_t value = pop();
-        container(top(), Kind::List, "APPEND").items.push_back(value);
+        auto& items = container(top(), Kind::List, "APPEND").items;
+        count_items(1);
+        items.push_back(value);
         break;
       }
       case 'e': {  // APPENDS
         const std::vector<size_t> vs = pop_to_mark();
         auto& items = container(top(), Kind::List, "APPENDS").items;
+        count_items(vs.size());
         items.insert(items.end(), vs.begin(), vs.end());
         break;
       }
@@ -336,7 +496,7 @@ size_t Unpickler::run() {
         if (c.kind != Kind::Global || kAllowedGlobals[c.i].callable != Callable::OrderedDict)
           fail("NEWOBJ of something other than collections.OrderedDict");
         if (values_[args].kind != Kind::Tuple) fail("NEWOBJ arguments are not a tuple");
-        stack_.push_back(make_container(Kind::Dict, {}));
+        push(make_container(Kind::Dict, {}));
         break;
       }
       case 'b': {  // BUILD: only the attributes of an OrderedDict (state_dict()._metadata), dropped
@@ -361,11 +521,11 @@ void Unpickler::op_global(const std::string& module, const std::string& name) {
       Value v;
       v.kind = Kind::Global;
       v.i = static_cast<int64_t>(k);
-      stack_.push_back(make(std::move(v)));
+      push(make(std::move(v)));
       return;
     }
   }
-  fail("refusing global '" + full + "': a state dict needs only tensors, storages and OrderedDict "
+  fail("refusing global " + quote(full) + ": a state dict needs only tensors, storages and OrderedDict "
        "(unpickling never runs code)");
 }
 
@@ -379,28 +539,29 @@ void Unpickler::op_reduce() {
   switch (g.callable) {
     case Callable::OrderedDict:
       if (!args.empty()) fail("collections.OrderedDict called with arguments");
-      stack_.push_back(make_container(Kind::Dict, {}));
+      push(make_container(Kind::Dict, {}));
       return;
     case Callable::RebuildTensorV2:  // (storage, offset, size, stride, requires_grad, hooks[, metadata])
       if (args.size() != 6 && args.size() != 7) fail("torch._utils._rebuild_tensor_v2 needs 6 or 7 arguments");
-      stack_.push_back(rebuild_tensor(args, "_rebuild_tensor_v2"));
+      push(rebuild_tensor(args, "_rebuild_tensor_v2"));
       return;
     case Callable::RebuildTensor:  // (storage, offset, size, stride)
       if (args.size() != 4) fail("torch._utils._rebuild_tensor needs 4 arguments");
-      stack_.push_back(rebuild_tensor(args, "_rebuild_tensor"));
+      push(rebuild_tensor(args, "_rebuild_tensor"));
       return;
     case Callable::RebuildParameter:           // (data, requires_grad, backward_hooks)
     case Callable::RebuildParameterWithState:  // (data, requires_grad, backward_hooks, state)
       if (args.size() != (g.callable == Callable::RebuildParameter ? 3u : 4u)) fail(std::string(g.name) + ": wrong number of arguments");
       if (values_[args[0]].kind != Kind::Tensor) fail(std::string(g.name) + ": its data is not a tensor");
-      stack_.push_back(args[0]);  // a parameter is its data; requires_grad and hooks do not matter here
+      push(args[0]);  // a parameter is its data; requires_grad and hooks do not matter here
       return;
     case Callable::StorageType: break;
   }
   fail("REDUCE of " + std::string(g.name) + ", which is not callable here");
 }
 
-// ('storage', storage type, key, location, numel) -> the storage, read once per key.
+// ('storage', storage type, key, location, numel) -> the storage, once per key. Its record must
+// exist and declare exactly the size the storage needs; it is read after the pickle ran.
 void Unpickler::op_persistent_load() {
   const Value& pid = values_[pop()];
   if (pid.kind != Kind::Tuple || pid.items.size() != 5) fail("persistent id is not a 5-tuple ('storage', type, key, location, numel)");
@@ -417,37 +578,59 @@ void Unpickler::op_persistent_load() {
   const auto it = storage_index_.find(key.s);
   if (it != storage_index_.end()) {
     const Storage& s = storages_[it->second];
-    if (s.dtype != dtype || s.data.numel() != numel) fail("storage '" + key.s + "' is named with two different types or sizes");
+    if (s.dtype != dtype || s.numel != numel) fail("storage '" + key.s + "' is named with two different types or sizes");
     Value v;
     v.kind = Kind::Storage;
     v.i = static_cast<int64_t>(it->second);
-    stack_.push_back(make(std::move(v)));
+    push(make(std::move(v)));
     return;
   }
-  const auto item = static_cast<int64_t>(c10::elementSize(dtype));
-  if (numel < 0 || static_cast<uint64_t>(numel) > file_size_ / static_cast<uint64_t>(item))
+  const auto item = static_cast<uint64_t>(c10::elementSize(dtype));
+  if (numel < 0 || static_cast<uint64_t>(numel) > file_size_ / item)
     fail("storage '" + key.s + "' claims " + std::to_string(numel) + " elements, more than the file holds");
-  const std::string record = "data/" + key.s;
-  if (!reader_.hasRecord(record)) fail("storage '" + key.s + "' does not exist in the archive");
-  at::DataPtr ptr;
-  size_t bytes = 0;
-  try {
-    std::tie(ptr, bytes) = reader_.getRecord(record);
-  } catch (const c10::Error& e) {
-    fail("cannot read storage '" + key.s + "': " + first_line(e.what_without_backtrace()));
-  }
-  if (bytes != static_cast<size_t>(numel * item))
-    fail("storage '" + key.s + "' holds " + std::to_string(bytes) + " bytes, not " + std::to_string(numel) + " x " + std::to_string(item));
-  const bool is_bool = dtype == at::kBool;
-  at::Tensor data = torch::empty({numel}, torch::TensorOptions().dtype(is_bool ? at::kByte : dtype));
-  if (bytes > 0) std::memcpy(data.data_ptr(), ptr.get(), bytes);
-  if (is_bool) data = data.ne(0);  // any nonzero byte is true, as a valid bool must be 0 or 1
+  const uint64_t bytes = static_cast<uint64_t>(numel) * item;
+  const auto record = index_.sizes.find(index_.prefix + "data/" + key.s);
+  if (record == index_.sizes.end()) fail("storage '" + key.s + "' does not exist in the archive");
+  if (record->second != bytes)
+    fail("storage '" + key.s + "' holds " + (record->second == UINT64_MAX ? "an undeclared number of" : std::to_string(record->second)) +
+         " bytes, not " + std::to_string(numel) + " x " + std::to_string(item));
+  const uint64_t budget = file_size_ * kMaxStorageFactor;
+  storage_bytes_ += bytes;
+  if (storage_bytes_ > budget)
+    fail("the storages add up to more than " + std::to_string(budget) + " bytes (" + std::to_string(kMaxStorageFactor) +
+         " times the file's size)");
   storage_index_.emplace(key.s, storages_.size());
-  storages_.push_back({key.s, dtype, std::move(data)});
+  storages_.push_back({key.s, dtype, numel, at::Tensor()});
   Value v;
   v.kind = Kind::Storage;
   v.i = static_cast<int64_t>(storages_.size() - 1);
-  stack_.push_back(make(std::move(v)));
+  push(make(std::move(v)));
+}
+
+// A second pass over the archive, reading each needed storage into a tensor of the size it needs.
+void Unpickler::read_storages(const std::vector<bool>& needed) {
+  std::unordered_map<std::string, size_t> wanted;  // record name -> storage
+  for (size_t k = 0; k < storages_.size(); ++k) {
+    if (needed[k]) wanted.emplace(index_.prefix + "data/" + storages_[k].key, k);
+  }
+  if (wanted.empty()) return;
+  ZipRecords zip(path_);
+  std::string name;
+  uint64_t size = 0;
+  while (zip.next(name, size)) {
+    const auto it = wanted.find(name);
+    if (it == wanted.end() || storages_[it->second].data.defined()) continue;
+    Storage& s = storages_[it->second];
+    const bool is_bool = s.dtype == at::kBool;
+    at::Tensor data = torch::empty({s.numel}, torch::TensorOptions().dtype(is_bool ? at::kByte : s.dtype));
+    const uint64_t bytes = static_cast<uint64_t>(s.numel) * data.element_size();
+    if (size != bytes) fail("storage '" + s.key + "' changed size while it was read");
+    zip.read(name, data.data_ptr(), bytes);
+    s.data = is_bool ? data.ne(0) : data;  // any nonzero byte is true, as a valid bool must be 0 or 1
+  }
+  for (const auto& [record, k] : wanted) {
+    if (!storages_[k].data.defined()) fail("storage '" + storages_[k].key + "' does not exist in the archive");
+  }
 }
 
 // A strided view of a storage: every element it reaches must lie inside the storage.
@@ -459,7 +642,7 @@ size_t Unpickler::rebuild_tensor(const std::vector<size_t>& args, const char* wh
   t.offset = get_int(args[1], "storage offset");
   t.sizes = get_ints(args[2], "tensor size");
   t.strides = get_ints(args[3], "tensor stride");
-  const int64_t storage_numel = storages_[t.storage].data.numel();
+  const int64_t storage_numel = storages_[t.storage].numel;
   if (t.sizes.size() != t.strides.size()) fail(std::string(what) + ": size and stride differ in length");
   if (t.offset < 0 || t.offset > storage_numel) fail(std::string(what) + ": storage offset outside its storage");
   t.numel = 1;
@@ -493,20 +676,26 @@ TensorMap Unpickler::state_dict(size_t top) {
   }
   const uint64_t budget = file_size_ * kMaxOutputFactor + kMaxOutputFloor;
   uint64_t total = 0;
-  TensorMap out;
   const auto& items = values_[dict].items;
+  std::vector<bool> needed(storages_.size(), false);
   for (size_t k = 0; k + 1 < items.size(); k += 2) {
     const Value& key = values_[items[k]];
     const Value& value = values_[items[k + 1]];
     if (key.kind != Kind::String) fail(std::string("a key of the state dict is a ") + kind_name(key.kind) + ", not a string");
-    if (value.kind != Kind::Tensor) fail("entry '" + key.s + "' is a " + kind_name(value.kind) + ", not a tensor");
+    if (value.kind != Kind::Tensor) fail("entry " + quote(key.s) + " is a " + kind_name(value.kind) + ", not a tensor");
     const TensorView& t = tensors_[static_cast<size_t>(value.i)];
-    const at::Tensor& storage = storages_[t.storage].data;
-    total += static_cast<uint64_t>(t.numel) * storage.element_size();
+    total += static_cast<uint64_t>(t.numel) * c10::elementSize(storages_[t.storage].dtype);
     if (total > budget) fail("the tensors' views of their storages add up to more than " + std::to_string(budget) + " bytes");
+    needed[t.storage] = true;
+  }
+  read_storages(needed);  // only the state dict's: not a wrapper's optimizer state
+  TensorMap out;
+  for (size_t k = 0; k + 1 < items.size(); k += 2) {
+    const TensorView& t = tensors_[static_cast<size_t>(values_[items[k + 1]].i)];
+    const at::Tensor& storage = storages_[t.storage].data;
     // A contiguous copy that owns its memory, whatever else shares the storage.
-    out[key.s] = t.numel == 0 ? torch::empty(t.sizes, storage.options())
-                              : storage.as_strided(t.sizes, t.strides, t.offset).clone(at::MemoryFormat::Contiguous);
+    out[values_[items[k]].s] = t.numel == 0 ? torch::empty(t.sizes, storage.options())
+                                            : storage.as_strided(t.sizes, t.strides, t.offset).clone(at::MemoryFormat::Contiguous);
   }
   return out;
 }
@@ -523,25 +712,17 @@ TensorMap read_torch_checkpoint(const std::string& path) {
     if (first == '\x80')  // a pickle's PROTO opcode, where a zip starts with "PK"
       throw Error(file_error(path, "is in the legacy torch.save format (PyTorch < 1.6); load it in Python and torch.save it again"));
   }
-  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
-  at::DataPtr pickle;
-  size_t pickle_size = 0;
-  std::string byteorder = "little";
   try {
-    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
-    if (!reader->hasRecord("data.pkl")) throw Error(file_error(path, "archive has no data.pkl (not a torch.save checkpoint)"));
-    if (reader->hasRecord("byteorder")) {
-      auto [ptr, n] = reader->getRecord("byteorder");
-      byteorder.assign(static_cast<const char*>(ptr.get()), std::min<size_t>(n, 16));
-    }
-    std::tie(pickle, pickle_size) = reader->getRecord("data.pkl");
-  } catch (const c10::Error& e) {
-    throw Error(file_error(path, "not a readable torch.save zip archive (PyTorch >= 1.6): " + first_line(e.what_without_backtrace())));
+    const ArchiveIndex index = index_archive(path);
+    if (index.byteorder != "little")
+      throw Error(file_error(path, "storages are " + quote(index.byteorder) + " endian; only little-endian is read"));
+    Unpickler u(path, index, file_size);
+    return u.state_dict(u.run());
+  } catch (const c10::Error& e) {  // an allocation that failed, say
+    throw Error(file_error(path, first_line(e.what_without_backtrace())));
+  } catch (const std::bad_alloc&) {
+    throw Error(file_error(path, "out of memory"));
   }
-  if (byteorder != "little") throw Error(file_error(path, "storages are '" + byteorder + "' endian; only little-endian is read"));
-  if (pickle_size > kMaxPickleBytes) throw Error(file_error(path, "data.pkl is larger than any state dict's pickle"));
-  Unpickler u(path, *reader, file_size, static_cast<const uint8_t*>(pickle.get()), pickle_size);
-  return u.state_dict(u.run());
 }
 
 }  // namespace mulan::model

@@ -1,6 +1,8 @@
 // Reading torch.save checkpoints: real ones written by Debian's python3-torch
 // (tests/python/write_checkpoints.py), compared with the same tensors in a safetensors file that
-// Python wrote by hand; and broken or hostile archives made here with PyTorchStreamWriter.
+// Python wrote by hand; broken or hostile archives made here with PyTorchStreamWriter; and
+// decompression bombs and pickles of millions of objects (tests/python/write_bombs.py), which
+// must be refused without the memory they ask for.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -8,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "model/import_bert.h"
@@ -99,6 +102,7 @@ void expect_error(const std::string& path, const std::string& problem) {
     const std::string m = e.what();
     EXPECT_NE(m.find(problem), std::string::npos) << m;
     EXPECT_NE(m.find(path), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
   }
 }
 
@@ -221,6 +225,114 @@ TEST(TorchCheckpointPickle, RefusesMalformedPicklesByName) {
   check(not_tensor.b, storage, "entry 'epoch' is a int, not a tensor");
   check("\x80\x02]).", storage, "not a dict of tensors");
   check(one_tensor(12, 0, {3}, {1}), {{"data/0", floats(12)}, {"byteorder", "big"}}, "'big' endian");
+}
+
+// How much the process's resident memory grew, at its peak, while f ran, in MiB: the kernel's
+// high-water mark is reset first (clear_refs 5), so that what earlier tests used does not count.
+long peak_growth_mib(const std::function<void()>& f) {
+  const auto status = [](const std::string& field) {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));  // "VmHWM:   1234 kB"
+    }
+    return -1L;
+  };
+  std::ofstream reset("/proc/self/clear_refs");
+  reset << "5";
+  reset.close();
+  EXPECT_FALSE(reset.fail()) << "cannot reset the high-water mark of resident memory";
+  const long before = status("VmRSS:");
+  f();
+  const long peak = status("VmHWM:");
+  EXPECT_GT(before, 0);
+  return (peak - before) / 1024;
+}
+
+// The bombs, written once for all tests of this file (~3 MB on disk; the records inflate to 256 MiB).
+class TorchCheckpointBombs : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test::TempDir();
+    const auto r = test::run_python("write_bombs.py", "cases " + test::shell_quote(dir_->path().string()));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string file(const std::string& name) { return dir_->file(name + ".pt"); }
+
+  // Refused with `problem` in one line naming the file, the process's memory growing by less
+  // than `max_mib` on the way.
+  static void expect_refused(const std::string& name, const std::string& problem, long max_mib) {
+    SCOPED_TRACE(name);
+    const long grew = peak_growth_mib([&] { expect_error(file(name), problem); });
+    EXPECT_LT(grew, max_mib) << name << " made the reader's memory grow by " << grew << " MiB";
+  }
+
+  static test::TempDir* dir_;
+};
+test::TempDir* TorchCheckpointBombs::dir_ = nullptr;
+
+// Records are checked against their limits before anything is inflated: the bombs' 256 MiB
+// never come to exist.
+constexpr long kRecordBombMiB = 32;
+// The unpickler's limits keep what it builds to about a hundred MiB.
+constexpr long kPickleBombMiB = 192;
+
+TEST_F(TorchCheckpointBombs, RefusesAPickleLargerThanAnyStateDictsBeforeInflatingIt) {
+  expect_refused("pickle_big", "'archive/data.pkl' declares 268435458 bytes, more than the 33554432", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, StopsInflatingAPickleAtTheFirstBytePastItsDeclaredSize) {
+  expect_refused("pickle_lies", "'archive/data.pkl' inflates to more than its declared 64 bytes", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, RefusesAStorageRecordLargerThanItsStorageBeforeInflatingIt) {
+  expect_refused("storage_big", "storage '0' holds 268435456 bytes, not 12 x 4", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, StopsInflatingAStorageAtTheFirstBytePastItsDeclaredSize) {
+  expect_refused("storage_lies", "'archive/data/0' inflates to more than its declared 48 bytes", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, RefusesAByteorderRecordOfMoreThanAWord) {
+  expect_refused("byteorder_big", "'archive/byteorder' is larger than a byteorder record", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, NeverInflatesTheVersionRecord) {
+  TensorMap t;
+  const long grew = peak_growth_mib([&] { t = read_torch_checkpoint(file("version_big")); });
+  EXPECT_LT(grew, kRecordBombMiB);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_TRUE(torch::equal(t.at("w"), torch::arange(12, torch::kFloat)));
+}
+
+TEST_F(TorchCheckpointBombs, RefusesStoragesThatTogetherOutgrowTheFile) {
+  // 1500 storages of 192 KiB, each smaller than the 0.5 MB file, 288 MiB in all.
+  expect_refused("storages_many", "the storages add up to more than", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, RefusesDirectoryEntriesThatShareOneRecord) {
+  // 300 entries of the central directory that point at one 1 MiB record are not 300 records.
+  expect_refused("storages_aliased", "storage '1' does not exist in the archive", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, RefusesTwoRecordsOfOneName) {
+  expect_refused("duplicate", "archive has two records named 'archive/data/0'", kRecordBombMiB);
+}
+
+TEST_F(TorchCheckpointBombs, RefusesPicklesThatBuildMillionsOfObjects) {
+  // 8 million EMPTY_TUPLE opcodes, 8 KB deflated.
+  expect_refused("empty_tuples", "data.pkl: more than 1048576 objects on the pickle's stack", kPickleBombMiB);
+  // 8 million empty dicts, set as each other's items.
+  expect_refused("dicts", "data.pkl: the pickle builds more than 1048576 objects", kPickleBombMiB);
+  // None memoized 10 million times (MEMOIZE).
+  expect_refused("memo", "data.pkl: more than 1048576 memo entries", kPickleBombMiB);
+  // A list of 15 million Nones (APPEND).
+  expect_refused("items", "data.pkl: the pickle's containers hold more than 4194304 references", kPickleBombMiB);
+  // 8 million MARKs.
+  expect_refused("marks", "data.pkl: more than 1048576 MARKs", kPickleBombMiB);
 }
 
 // A Hugging Face folder whose weights are a pytorch_model.bin that torch.save wrote.
