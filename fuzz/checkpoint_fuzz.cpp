@@ -51,13 +51,13 @@ void write_seeds(const std::string& dir) {
   auto opt = make_optimizer();
   mulan::train::CheckpointMeta meta;
   meta.batch = 4;
-  mulan::train::save_checkpoint(dir + "/unstepped.safetensors", *model, *opt, meta);
+  mulan::train::save_checkpoint(dir, /*keep=*/2, *model, *opt, meta);
   model->train();
   const torch::Tensor y = model->bn->forward(torch::matmul(torch::randn({5, 4}), model->w) + model->b);
   y.pow(2).mean().backward();
   opt->step();
   meta.step = 1;
-  mulan::train::save_checkpoint(dir + "/stepped.safetensors", *model, *opt, meta);
+  mulan::train::save_checkpoint(dir, /*keep=*/2, *model, *opt, meta);
 }
 
 }  // namespace

@@ -154,7 +154,7 @@ fuzz_checkpoint() {
     "$cxx" "${flags[@]}" "${torch_flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
       -c -o "$o/$(basename $f).o" "$root/src/$f.cpp"
   done
-  for f in model/safetensors_header util/atomic_file util/error; do  # no LibTorch: C++20
+  for f in model/safetensors_header util/atomic_file util/error util/sha256; do  # no LibTorch: C++20
     "$cxx" "${flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
       -c -o "$o/$(basename $f).o" "$root/src/$f.cpp"
   done

@@ -21,6 +21,18 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+// Long work stopped at a signal's request (SIGTERM, SIGINT) after saving its state: a training
+// run with its checkpoint written. The CLI exits with 128 + signal, as a shell reports a process
+// the signal ended; running the same command again continues the work.
+class Interrupted : public Error {
+ public:
+  Interrupted(int signal, const std::string& what) : Error(what), signal_(signal) {}
+  int signal() const { return signal_; }
+
+ private:
+  int signal_;
+};
+
 // "path: message", the shape of every file-related error message.
 std::string file_error(const std::string& path, const std::string& message);
 

@@ -1,7 +1,5 @@
 #include "eval/provenance.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <ctime>
 #include <filesystem>
@@ -9,51 +7,11 @@
 #include <memory>
 
 #include "mulan/error.h"
+#include "util/sha256.h"
 
 namespace mulan::eval {
 namespace fs = std::filesystem;
 
-namespace {
-
-// An EVP SHA-256 context, freed on every path.
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) throw Error("SHA-256: cannot initialise");
-  }
-  void update(const void* data, std::size_t n) {
-    if (EVP_DigestUpdate(ctx_.get(), data, n) != 1) throw Error("SHA-256: update failed");
-  }
-  void update(const std::string& s) { update(s.data(), s.size()); }
-  // Feeds a file's bytes; throws naming the file.
-  void update_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(file_error(path, "cannot open for hashing"));
-    std::vector<char> buf(1 << 20);
-    while (in) {
-      in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-      update(buf.data(), static_cast<std::size_t>(in.gcount()));
-    }
-    if (in.bad()) throw Error(file_error(path, "read error while hashing"));
-  }
-  std::string hex() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int n = 0;
-    if (EVP_DigestFinal_ex(ctx_.get(), md.data(), &n) != 1) throw Error("SHA-256: final failed");
-    static const char* kDigits = "0123456789abcdef";
-    std::string s;
-    for (unsigned int i = 0; i < n; ++i) {
-      s += kDigits[md[i] >> 4];
-      s += kDigits[md[i] & 15];
-    }
-    return s;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
-
-}  // namespace
 
 std::string sha256_file(const std::string& path) {
   Sha256 h;

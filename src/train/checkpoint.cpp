@@ -2,10 +2,14 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "mulan/error.h"
 #include "mulan/safetensors.h"
+#include "util/sha256.h"
 
 namespace mulan::train {
 namespace {
@@ -27,6 +31,24 @@ std::string shape_str(at::IntArrayRef s) {
   return os.str();
 }
 
+// SHA-256 of the tensors' bytes in name order (each as a contiguous CPU tensor).
+std::string data_checksum(const TensorMap& tensors) {
+  Sha256 h;
+  for (const auto& [name, t] : tensors) {
+    const at::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    h.update(name);
+    h.update(c.data_ptr(), c.nbytes());
+  }
+  return h.hex();
+}
+
+// (C++17: scripts/fuzz.sh compiles this file with clang in C++17 mode for LibTorch's headers.)
+bool has_prefix(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool has_suffix(const std::string& s, const std::string& x) { return s.size() >= x.size() && s.compare(s.size() - x.size(), x.size(), x) == 0; }
+
+constexpr const char* kPrefix = "checkpoint-";
+constexpr const char* kSuffix = ".safetensors";
+
 // Every named parameter and buffer of the model, under "model.NAME".
 std::map<std::string, torch::Tensor> model_targets(torch::nn::Module& model) {
   std::map<std::string, torch::Tensor> out;
@@ -37,8 +59,43 @@ std::map<std::string, torch::Tensor> model_targets(torch::nn::Module& model) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::optim::AdamW& optimizer,
+std::string checkpoint_path(const std::string& run_dir, int64_t step) {
+  char name[48];
+  std::snprintf(name, sizeof name, "%s%09lld%s", kPrefix, static_cast<long long>(step), kSuffix);
+  return (std::filesystem::path(run_dir) / name).string();
+}
+
+void remove_checkpoint_temporaries(const std::string& run_dir) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(run_dir, ec)) {
+    const std::string f = e.path().filename().string();
+    if (has_prefix(f, std::string(".") + kPrefix) && has_suffix(f, ".tmp") && e.is_regular_file(ec) && !e.is_symlink(ec)) {
+      std::filesystem::remove(e.path(), ec);
+    }
+  }
+}
+
+std::vector<std::string> list_checkpoints(const std::string& run_dir) {
+  std::vector<std::pair<int64_t, std::string>> found;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(run_dir, ec)) {
+    const std::string f = e.path().filename().string();
+    const std::string digits = f.size() > 23 ? f.substr(11, f.size() - 11 - 12) : "";
+    if (!has_prefix(f, kPrefix) || !has_suffix(f, kSuffix) || digits.empty() || digits.size() > 18 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    found.emplace_back(std::stoll(digits), e.path().string());
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<std::string> out;
+  for (auto& [step, path] : found) out.push_back(std::move(path));
+  return out;
+}
+
+void save_checkpoint(const std::string& run_dir, int keep, torch::nn::Module& model, torch::optim::AdamW& optimizer,
                      const CheckpointMeta& meta) {
+  const std::string path = checkpoint_path(run_dir, meta.step);
   TensorMap tensors;
   for (const auto& [name, t] : model_targets(model)) tensors.emplace(name, t.detach());
   nlohmann::json groups = nlohmann::json::array();
@@ -64,8 +121,14 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model, torch::o
   }
   const nlohmann::json info = {{"format", kFormat},          {"version", kVersion},          {"step", meta.step},
                                {"seed", meta.seed},          {"batch", meta.batch},          {"world", meta.world},
-                               {"skipped_steps", meta.skipped_steps}, {"optimizer_groups", groups}};
+                               {"skipped_steps", meta.skipped_steps}, {"optimizer_groups", groups},
+                               {"sha256", data_checksum(tensors)}};
   write_safetensors(path, tensors, {{kMetaKey, info.dump()}});
+  const std::vector<std::string> all = list_checkpoints(run_dir);
+  for (size_t i = static_cast<size_t>(std::max(keep, 1)); i < all.size(); ++i) {
+    std::error_code ec;
+    std::filesystem::remove(all[i], ec);
+  }
 }
 
 namespace {
@@ -111,6 +174,10 @@ Info read_info(const Safetensors& file, const std::string& path) {
   info.meta.skipped_steps = integer("skipped_steps", 0);
   info.groups = field("optimizer_groups");
   if (!info.groups.is_array()) throw Error(file_error(path, "checkpoint field 'optimizer_groups' must be an array"));
+  const nlohmann::json& sum = field("sha256");
+  if (!sum.is_string() || sum.get<std::string>() != data_checksum(file.tensors)) {
+    throw Error(file_error(path, "checksum mismatch: the tensor data is not what was written (a disk or copy fault?)"));
+  }
   return info;
 }
 
@@ -199,6 +266,21 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
     static_cast<torch::optim::AdamWOptions&>(param_groups[g].options()).lr(info.groups[g]["lr"].get<double>());
   }
   return info.meta;
+}
+
+ResumePoint load_latest_checkpoint(const std::string& run_dir, torch::nn::Module& model, torch::optim::AdamW& optimizer) {
+  ResumePoint r;
+  for (const std::string& path : list_checkpoints(run_dir)) {
+    try {
+      r.meta = load_checkpoint(path, model, optimizer);  // changes nothing unless all of it fits
+      r.path = path;
+      return r;
+    } catch (const Error& e) {
+      r.skipped.push_back(e.what());
+    }
+  }
+  if (r.skipped.empty()) throw Error(file_error(run_dir, "holds no checkpoint to resume from"));
+  throw Error(file_error(run_dir, "no checkpoint loads; the newest: " + r.skipped.front()));
 }
 
 }  // namespace mulan::train

@@ -1,5 +1,6 @@
 #include "train/distributed.h"
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
@@ -38,6 +39,8 @@ DistEnv dist_env_from_environment() {
   e.master_port = env_int("MASTER_PORT", 29500, 1, 65535);
   e.timeout_s = env_int("MULAN_DIST_TIMEOUT_S", 600, 1, 86400);
   if (e.world > 1 && !std::getenv("MASTER_PORT")) throw Error("environment: WORLD_SIZE > 1 needs MASTER_ADDR and MASTER_PORT");
+  if (const char* a = std::getenv("TORCHELASTIC_USE_AGENT_STORE"); a && std::string(a) == "True") e.use_agent_store = true;
+  e.restart_count = env_int("TORCHELASTIC_RESTART_COUNT", 0, 0, 1 << 20);
   return e;
 }
 
@@ -78,10 +81,16 @@ Distributed::Distributed(const DistEnv& env, c10::Device device) : impl_(std::ma
   try {
     c10d::TCPStoreOptions so;
     so.port = static_cast<uint16_t>(env.master_port);
-    so.isServer = env.rank == 0;
+    so.isServer = env.rank == 0 && !env.use_agent_store;
     so.numWorkers = static_cast<std::size_t>(env.world);
     so.timeout = timeout;
-    impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    if (env.use_agent_store) {
+      so.waitWorkers = false;  // the agent's store counts its own clients
+      impl_->store = c10::make_intrusive<c10d::PrefixStore>(
+          "/worker/attempt_" + std::to_string(env.restart_count), c10::make_intrusive<c10d::TCPStore>(env.master_addr, so));
+    } else {
+      impl_->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
+    }
 #ifdef USE_C10D_NCCL
     if (device.is_cuda()) {
       c10::cuda::set_device(device.index());
@@ -155,6 +164,14 @@ void Distributed::broadcast(const std::vector<at::Tensor>& tensors, int root) {
     impl_->run([&](auto& g) { return g.broadcast(buf, opt); });
     if (rank() != root) t.detach().copy_(buf[0]);
   }
+}
+
+bool Distributed::any(bool flag) {
+  std::vector<at::Tensor> buf = {torch::tensor({flag ? 1.0f : 0.0f})};
+  c10d::AllreduceOptions opt;
+  opt.reduceOp = c10d::ReduceOp::MAX;
+  impl_->run([&](auto& g) { return g.allreduce(buf, opt); });
+  return buf[0].item<float>() > 0;
 }
 
 void Distributed::barrier() {

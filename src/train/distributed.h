@@ -28,6 +28,11 @@ struct DistEnv {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   double timeout_s = 600;  // MULAN_DIST_TIMEOUT_S: how long to wait for the others
+  // torchrun's agent hosts the rendezvous store on MASTER_PORT itself
+  // (TORCHELASTIC_USE_AGENT_STORE=True): every rank joins it as a client, under a prefix of the
+  // restart count (TORCHELASTIC_RESTART_COUNT), as PyTorch's env:// does.
+  bool use_agent_store = false;
+  int restart_count = 0;
 };
 
 // Reads the environment; WORLD_SIZE unset means one process. Throws mulan::Error naming the
@@ -52,6 +57,8 @@ class Distributed {
   // Copies root's values of tensors to every process (in place).
   void broadcast(const std::vector<at::Tensor>& tensors, int root = 0);
   void barrier();
+  // True on every process when `flag` is true on any (an all-reduce of one number).
+  bool any(bool flag);
 
  private:
   struct Impl;

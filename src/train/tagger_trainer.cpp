@@ -78,8 +78,12 @@ torch::Tensor targets(const std::vector<data::Recording>& recs, const std::vecto
 TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const TrainRun& run = tr.base;
   const fs::path dir(run.out_dir);
-  const std::string ckpt = (dir / kCheckpointFile).string();
-  const TrainConfig c = resolve_config(run);
+  const ResolvedRun resolved = resolve_run(run);
+  const TrainConfig& c = resolved.config;
+  auto last_checkpoint = [&] {
+    const auto all = list_checkpoints(run.out_dir);
+    return all.empty() ? std::string("(none yet)") : all.front();
+  };
   const c10::Device device(run.device);
   Model model = Model::load(run.model_dir, device);
   if (!model.has_audio()) throw Error(run.model_dir + ": the model has no audio tower");
@@ -108,10 +112,12 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   CheckpointMeta meta;
   meta.seed = c.seed;
   meta.batch = c.batch;
-  if (run.resume) {
-    const CheckpointMeta saved = load_checkpoint(ckpt, net, *opt_.adamw);
-    if (saved.seed != meta.seed || saved.batch != meta.batch) throw Error(file_error(ckpt, "was written with another seed or batch"));
-    meta = saved;
+  if (resolved.from_checkpoint) {
+    const ResumePoint saved = load_latest_checkpoint(run.out_dir, net, *opt_.adamw);
+    for (const std::string& s : saved.skipped) notes.push_back("skipped a checkpoint that does not load: " + s);
+    if (saved.meta.seed != meta.seed || saved.meta.batch != meta.batch) throw Error(file_error(saved.path, "was written with another seed or batch"));
+    meta = saved.meta;
+    notes.push_back("resuming from " + saved.path + " (step " + std::to_string(meta.step) + ")");
   } else {
     fs::create_directories(dir);
     write_file_atomic((dir / "train.json").string(), nlohmann::json(c).dump(2) + "\n");
@@ -128,7 +134,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
       val_targets = targets(val_rows, mw.kept, labels);
     }
   }
-  RunLog log((dir / "metrics.jsonl").string(), run.resume ? meta.step : -1, run.progress);
+  RunLog log((dir / "metrics.jsonl").string(), resolved.from_checkpoint ? meta.step : -1, run.progress);
   for (const std::string& n : notes) log.note("mulan pretrain-tagger: " + n);
 
   const data::PairLoaderOptions lo = loader_options(c, ac);
@@ -175,12 +181,14 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const auto start = Clock::now();
   int64_t in_row = 0, done_here = 0;
   enter_training_mode(net, c);  // a frozen trunk (trunk_lr 0: a linear probe) stays in evaluation mode
+  const std::vector<int64_t> injected = injected_nonfinite_steps();
   for (int64_t step = meta.step; step < end; ++step) {
     const data::PairBatch batch = loader.next();
     torch::manual_seed(data::mix_seed(c.seed, static_cast<uint64_t>(step)));
     const torch::Tensor logits = net.audio->tag_logits(batch.windows.to(device));
     const torch::Tensor loss = torch::binary_cross_entropy_with_logits(logits, targets(sampler->recordings(), batch.recordings, labels).to(device));
-    const double value = loss.item<double>();
+    const bool inject = std::find(injected.begin(), injected.end(), step + 1) != injected.end();  // a test's fault
+    const double value = inject ? NAN : loss.item<double>();
     bool finite = std::isfinite(value);
     opt_.adamw->zero_grad();
     if (finite) {
@@ -195,7 +203,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
       ++meta.skipped_steps;
       if (++in_row >= c.max_nonfinite_steps) {
         throw Error("pre-training stopped at step " + std::to_string(step + 1) + ": " + std::to_string(in_row) +
-                    " non-finite losses in a row; the last good checkpoint is " + (fs::exists(ckpt) ? ckpt : std::string("(none yet)")));
+                    " non-finite losses in a row; the last good checkpoint is " + last_checkpoint());
       }
     }
     ++done_here;
@@ -212,12 +220,20 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     if (done == c.steps && in_row > 0) {  // the weights the last steps left are neither validated nor written
       log.end_progress();
       throw Error("pre-training ended with " + std::to_string(in_row) + " non-finite losses in a row (lower lr or check the data): " +
-                  "no model is written; the last good checkpoint is " + (fs::exists(ckpt) ? ckpt : std::string("(none yet)")));
+                  "no model is written; the last good checkpoint is " + last_checkpoint());
     }
     if ((c.val_every > 0 && done % c.val_every == 0) || (done == end && end == c.steps)) validate_now(done);
-    if ((c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || done == end) {
+    const bool checkpointed = (c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || done == end;
+    const bool stop = run.stop_signal && run.stop_signal->load() != 0 && done != end;
+    if (checkpointed || stop) {
       meta.step = done;
-      save_checkpoint(ckpt, net, *opt_.adamw, meta);
+      save_checkpoint(run.out_dir, c.keep_checkpoints, net, *opt_.adamw, meta);
+    }
+    if (stop) {  // a signal (SIGTERM from a scheduler, SIGINT): stop after this step
+      log.end_progress();
+      throw Interrupted(run.stop_signal->load(), "pre-training stopped by a signal after step " + std::to_string(done) +
+                                                     " with its checkpoint (" + last_checkpoint() +
+                                                     "): run the same command with --resume to continue");
     }
   }
   log.end_progress();

@@ -56,6 +56,7 @@ void TrainConfig::validate(const std::string& where) const {
   if (log_every < 1) bad("log_every", "must be >= 1");
   if (val_every < 0) bad("val_every", "must be >= 0");
   if (checkpoint_every < 0) bad("checkpoint_every", "must be >= 0");
+  if (keep_checkpoints < 1 || keep_checkpoints > 1000) bad("keep_checkpoints", "must be in 1..1000");
   if (workers < 1 || workers > 256) bad("workers", "must be in 1..256");
   if (prefetch_batches < 1 || prefetch_batches > 1024) bad("prefetch_batches", "must be in 1..1024");
   if (cache_mb < 0) bad("cache_mb", "must be >= 0");
@@ -90,6 +91,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
                      {"log_every", c.log_every},
                      {"val_every", c.val_every},
                      {"checkpoint_every", c.checkpoint_every},
+                     {"keep_checkpoints", c.keep_checkpoints},
                      {"workers", c.workers},
                      {"prefetch_batches", c.prefetch_batches},
                      {"cache_mb", c.cache_mb},
@@ -127,6 +129,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   r.get("log_every", c.log_every, false);
   r.get("val_every", c.val_every, false);
   r.get("checkpoint_every", c.checkpoint_every, false);
+  r.get("keep_checkpoints", c.keep_checkpoints, false);
   r.get("workers", c.workers, false);
   r.get("prefetch_batches", c.prefetch_batches, false);
   r.get("cache_mb", c.cache_mb, false);

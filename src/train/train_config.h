@@ -42,6 +42,7 @@ struct TrainConfig {
   int64_t log_every = 10;           // a metrics.jsonl row every N steps
   int64_t val_every = 200;          // validation every N steps (0: at the end only)
   int64_t checkpoint_every = 200;   // checkpoint every N steps (0: at the end only)
+  int keep_checkpoints = 2;         // the newest N checkpoints are kept (an older one is used when the newest is corrupt)
   int workers = 2;                  // loader threads (decode, front end, crop)
   int prefetch_batches = 4;         // batches the loader may prepare ahead
   int64_t cache_mb = 2048;          // memory for whole-recording spectrograms kept between epochs

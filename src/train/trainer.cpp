@@ -3,7 +3,10 @@
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
+#include <sstream>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -68,7 +71,21 @@ data::PairLoaderOptions loader_options(const TrainConfig& c, const AudioConfig& 
   return lo;
 }
 
-TrainConfig resolve_config(const TrainRun& run) {
+namespace {
+// "field: saved X, given Y" for each field where the two configs differ.
+std::string config_differences(const TrainConfig& saved, const TrainConfig& given) {
+  const nlohmann::json a = saved, b = given;
+  std::string out;
+  for (auto it = b.begin(); it != b.end(); ++it) {
+    const nlohmann::json& old = a.contains(it.key()) ? a.at(it.key()) : nlohmann::json();
+    const bool same = old == *it || (old.is_number() && it->is_number() && old.get<double>() == it->get<double>());
+    if (!same) out += (out.empty() ? "" : "; ") + it.key() + ": saved " + old.dump() + ", given " + it->dump();
+  }
+  return out;
+}
+}  // namespace
+
+ResolvedRun resolve_run(const TrainRun& run) {
   const fs::path dir(run.out_dir);
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw Error(file_error(run.out_dir, "is not a directory: the run directory must be one"));
@@ -77,17 +94,45 @@ TrainConfig resolve_config(const TrainRun& run) {
     throw Error(file_error(legacy.string(), "is a checkpoint of an earlier mulan (a pickled LibTorch archive, which can run code when "
                                             "read): it is never loaded; start the run again in another directory"));
   }
-  const std::string ckpt = (dir / kCheckpointFile).string();
-  remove_stale_temporaries(ckpt);  // a run killed while writing one leaves its temporary file
-  if (run.resume) {
-    if (!fs::exists(ckpt)) throw Error(file_error(ckpt, "no checkpoint to resume from (is --out the run directory?)"));
-    return load_train_config((dir / "train.json").string());
+  remove_checkpoint_temporaries(run.out_dir);  // a run killed while writing a checkpoint leaves its temporary file
+  const bool has_checkpoint = !list_checkpoints(run.out_dir).empty();
+  const std::string saved_path = (dir / "train.json").string();
+  if (!run.resume) {
+    if (has_checkpoint) {
+      throw UsageError(run.out_dir + " already holds a run (a checkpoint): add --resume to continue it, or choose another --out");
+    }
+    run.config.validate();
+    return {run.config, false};
   }
-  if (fs::exists(ckpt)) {
-    throw UsageError(run.out_dir + " already holds a run (" + kCheckpointFile + "): use --resume to continue it, or another --out");
+  if (!fs::exists(saved_path)) {
+    if (has_checkpoint) throw Error(file_error(saved_path, "is missing beside the run's checkpoints: the run directory is damaged"));
+    run.config.validate();  // nothing started yet: this is the first start
+    return {run.config, false};
   }
-  run.config.validate();
-  return run.config;
+  const TrainConfig saved = load_train_config(saved_path);
+  if (run.config_given) {
+    const std::string diff = config_differences(saved, run.config);
+    if (!diff.empty()) {
+      throw UsageError("--resume: the flags or --config differ from " + saved_path + " (" + diff +
+                       "); give the run's own settings, or none");
+    }
+  }
+  return {saved, has_checkpoint};
+}
+
+std::vector<int64_t> injected_nonfinite_steps() {
+  std::vector<int64_t> out;
+  const char* v = std::getenv("MULAN_TEST_NONFINITE_STEPS");
+  if (!v) return out;
+  std::stringstream ss(v);
+  for (std::string item; std::getline(ss, item, ',');) {
+    try {
+      out.push_back(std::stoll(item));
+    } catch (const std::exception&) {
+      throw Error("environment: MULAN_TEST_NONFINITE_STEPS must list step numbers separated by commas, not '" + std::string(v) + "'");
+    }
+  }
+  return out;
 }
 
 RunData read_run_data(const TrainRun& run, const data::ManifestOptions& options) {
@@ -108,8 +153,12 @@ RunData read_run_data(const TrainRun& run, const data::ManifestOptions& options)
 
 TrainSummary train(const TrainRun& run) {
   const fs::path dir(run.out_dir);
-  const std::string ckpt = (dir / kCheckpointFile).string();
-  const TrainConfig c = resolve_config(run);
+  const ResolvedRun resolved = resolve_run(run);
+  const TrainConfig& c = resolved.config;
+  auto last_checkpoint = [&] {
+    const auto all = list_checkpoints(run.out_dir);
+    return all.empty() ? std::string("(none written yet)") : all.front();
+  };
   // Data parallel when started by torchrun & co. (WORLD_SIZE > 1): rank 0 writes the run.
   const DistEnv env = dist_env_from_environment();
   const bool root = env.rank == 0;
@@ -145,12 +194,16 @@ TrainSummary train(const TrainRun& run) {
   meta.seed = c.seed;
   meta.batch = c.batch;
   meta.world = env.world;
-  if (run.resume) {
-    const CheckpointMeta saved = load_checkpoint(ckpt, net, *opt.adamw);
-    if (saved.seed != meta.seed || saved.batch != meta.batch || saved.world != meta.world) {
-      throw Error(file_error(ckpt, "was written by a run with another seed, batch or number of processes than " + (dir / "train.json").string()));
+  if (resolved.from_checkpoint) {
+    const ResumePoint saved = load_latest_checkpoint(run.out_dir, net, *opt.adamw);
+    for (const std::string& s : saved.skipped) data.notes.push_back("skipped a checkpoint that does not load: " + s);
+    if (saved.meta.seed != meta.seed || saved.meta.batch != meta.batch || saved.meta.world != meta.world) {
+      throw Error(file_error(saved.path, "was written by a run with another seed, batch or number of processes (" +
+                                             std::to_string(saved.meta.world) + ") than " + (dir / "train.json").string() + " and this one (" +
+                                             std::to_string(meta.world) + ")"));
     }
-    meta = saved;
+    meta = saved.meta;
+    data.notes.push_back("resuming from " + saved.path + " (step " + std::to_string(meta.step) + ")");
   } else if (root) {
     fs::create_directories(dir);
     write_file_atomic((dir / "train.json").string(), nlohmann::json(c).dump(2) + "\n");
@@ -158,7 +211,7 @@ TrainSummary train(const TrainRun& run) {
     write_file_atomic((dir / "run.json").string(), info.dump(2) + "\n");
   }
   const int64_t end = run.stop_at > 0 ? std::min(run.stop_at, c.steps) : c.steps;
-  RunLog log(root ? (dir / "metrics.jsonl").string() : "", run.resume ? meta.step : -1, run.progress && root);
+  RunLog log(root ? (dir / "metrics.jsonl").string() : "", resolved.from_checkpoint ? meta.step : -1, run.progress && root);
   for (const std::string& n : data.notes) log.note("mulan train: " + n);
   if (dist) log.note("mulan train: data parallel over " + dist->backend() + ", " + std::to_string(env.world) + " processes");
 
@@ -199,9 +252,11 @@ TrainSummary train(const TrainRun& run) {
   };
   auto checkpoint_now = [&](int64_t step) {
     meta.step = step;
-    if (root) save_checkpoint(ckpt, net, *opt.adamw, meta);
+    if (root) save_checkpoint(run.out_dir, c.keep_checkpoints, net, *opt.adamw, meta);
   };
 
+  const std::vector<int64_t> injected = injected_nonfinite_steps();
+  int64_t interval_finite = 0;
   for (int64_t step = meta.step; step < end; ++step) {
     const double wait_before = loader.wait_seconds();
     data::PairBatch batch = loader.next();
@@ -226,7 +281,8 @@ TrainSummary train(const TrainRun& run) {
       }
       loss = contrastive_loss(a, t, temperature(net.log_tau, c.tau_min), kind);
     }
-    const double loss_value = loss.item<double>();
+    const bool inject = std::find(injected.begin(), injected.end(), step + 1) != injected.end();  // a test's fault
+    const double loss_value = inject ? NAN : loss.item<double>();
     bool finite = std::isfinite(loss_value);
     opt.adamw->zero_grad();
     if (finite) {
@@ -254,12 +310,15 @@ TrainSummary train(const TrainRun& run) {
         log.end_progress();
         throw Error("training stopped at step " + std::to_string(step + 1) + ": " + std::to_string(in_row) +
                     " non-finite losses or gradients in a row (lower lr or check the data); the last good checkpoint is " +
-                    (fs::exists(ckpt) ? ckpt : std::string("(none written yet)")));
+                    last_checkpoint());
       }
     }
     ++steps_this_run;
     ++interval_steps;
-    if (finite) interval_loss += loss_value;
+    if (finite) {
+      interval_loss += loss_value;
+      ++interval_finite;
+    }
     summary.last_loss = loss_value;
     const int64_t done = step + 1;
     const double tau = temperature(net.log_tau.detach().cpu(), c.tau_min).item<double>();
@@ -269,22 +328,33 @@ TrainSummary train(const TrainRun& run) {
     log.progress(done, c.steps, loss_value, tau, lr, pairs_per_s, interval_wait / std::max(elapsed, 1e-9),
                  per_step * static_cast<double>(end - done));
     if (done % c.log_every == 0 || done == end) {
-      const int64_t finite_steps = interval_steps;  // mean over the interval's finite losses
-      log.write({{"step", done}, {"loss", loss_value}, {"loss_mean", finite_steps ? interval_loss / static_cast<double>(finite_steps) : NAN},
+      // The mean over the interval's finite losses (skipped steps count in skipped_steps only).
+      log.write({{"step", done}, {"loss", loss_value}, {"loss_mean", interval_finite ? interval_loss / static_cast<double>(interval_finite) : NAN},
                  {"tau", tau}, {"lr", lr}, {"pairs_per_s", pairs_per_s}, {"data_wait", interval_wait / std::max(elapsed, 1e-9)},
                  {"skipped_steps", meta.skipped_steps}, {"bad_recordings", bad_count}, {"elapsed_s", seconds_since(run_start)}});
       interval_start = Clock::now();
       interval_wait = interval_loss = 0;
-      interval_steps = 0;
+      interval_steps = interval_finite = 0;
     }
     const bool last = done == end;
     if (done == c.steps && in_row > 0) {  // the weights the last steps left are neither validated nor written
       log.end_progress();
       throw Error("training ended with " + std::to_string(in_row) + " non-finite losses or gradients in a row (lower lr or check the " +
-                  "data): no model is written; the last good checkpoint is " + (fs::exists(ckpt) ? ckpt : std::string("(none written yet)")));
+                  "data): no model is written; the last good checkpoint is " + last_checkpoint());
     }
     if ((c.val_every > 0 && done % c.val_every == 0) || (last && end == c.steps)) validate_now(done);
-    if ((c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || last) checkpoint_now(done);
+    const bool checkpointed = (c.checkpoint_every > 0 && done % c.checkpoint_every == 0) || last;
+    if (checkpointed) checkpoint_now(done);
+    // A signal (SIGTERM from a scheduler, SIGINT): every process stops after this same step.
+    bool stop = run.stop_signal && run.stop_signal->load() != 0;
+    if (dist && run.stop_signal) stop = dist->any(stop);
+    if (stop && !last) {
+      if (!checkpointed) checkpoint_now(done);
+      log.end_progress();
+      const int sig = run.stop_signal->load() != 0 ? run.stop_signal->load() : SIGTERM;  // SIGTERM: another process's signal
+      throw Interrupted(sig, "training stopped by a signal after step " + std::to_string(done) + " with its checkpoint (" +
+                                 last_checkpoint() + "): run the same command with --resume to continue");
+    }
   }
   log.end_progress();
   summary.step = std::max(meta.step, end);

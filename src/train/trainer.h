@@ -1,8 +1,9 @@
 // `mulan train`: contrastive training of a model directory on a manifest (docs/mulan-spec.md
 // sections 2 and 3). RUN_DIR holds train.json (the resolved config), metrics.jsonl,
-// checkpoint.safetensors and, at the end, model/ (a model directory).
+// checkpoint-STEP.safetensors (train/checkpoint.h) and, at the end, model/ (a model directory).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,11 +19,21 @@ struct TrainRun {
   std::string data;          // training manifest (.jsonl)
   std::string val;           // validation manifest; "" takes the data's split == "val" rows, if any
   std::string out_dir;       // RUN_DIR
-  bool resume = false;       // continue from RUN_DIR/checkpoint.safetensors with RUN_DIR/train.json
+  // Continue the run in RUN_DIR from its newest checkpoint, with RUN_DIR/train.json; a RUN_DIR
+  // without a checkpoint yet (or none at all) starts the run from step 0. So the same command
+  // line serves the first start and every restart (a scheduler's requeue, torchrun's restarts).
+  bool resume = false;
+  // config was set from a config file or flags: with resume it must equal RUN_DIR/train.json,
+  // field by field (else a usage error naming each field, its saved value and the new one).
+  bool config_given = false;
   int64_t stop_at = 0;       // stop after this step with a checkpoint (0: run all config.steps)
   std::string device = "cpu";
   bool progress = false;     // a progress line on stderr
-  TrainConfig config;        // ignored with resume (RUN_DIR/train.json is the run's config)
+  TrainConfig config;        // with resume, RUN_DIR/train.json wins (and must agree, see config_given)
+  // Set to a signal number (by the caller's signal handler) to stop the run at the end of the
+  // current step with a checkpoint: train() then throws mulan::Interrupted. Every process of a
+  // data-parallel run stops at the same step.
+  const std::atomic<int>* stop_signal = nullptr;
 };
 
 struct TrainSummary {
@@ -40,9 +51,16 @@ struct TrainSummary {
 TrainSummary train(const TrainRun& run);
 
 // What the contrastive and the tagger runs share.
-// The run's config: RUN_DIR/train.json with --resume (which needs RUN_DIR/checkpoint.safetensors),
-// else run.config validated (refused when RUN_DIR already holds a checkpoint).
-TrainConfig resolve_config(const TrainRun& run);
+struct ResolvedRun {
+  TrainConfig config;            // RUN_DIR/train.json when resuming a started run, else run.config (validated)
+  bool from_checkpoint = false;  // RUN_DIR holds a checkpoint to continue from
+};
+// Refuses a RUN_DIR that is a file, that holds an earlier version's checkpoint.pt, that holds a
+// run without resume, or whose train.json differs from the given config with resume.
+ResolvedRun resolve_run(const TrainRun& run);
+// The fault-injection switch for tests (documented in docs/training.md): the steps listed in
+// MULAN_TEST_NONFINITE_STEPS (comma-separated, 1-based) get a NaN loss. Empty when unset.
+std::vector<int64_t> injected_nonfinite_steps();
 struct RunData {
   std::vector<data::Recording> train, val;  // split "train" or none; --val, or split "val"
   std::vector<std::string> notes;           // bad-row summaries, for the log

@@ -35,8 +35,8 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
-  TempDir dir;
+// Ten tones with texts, a tiny-ast model without dropout, and a train.json (see below).
+void make_run_inputs(const TempDir& dir) {
   fs::create_directories(dir.path() / "audio");
   {
     std::ofstream m(dir.file("manifest.jsonl"));
@@ -49,7 +49,7 @@ TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
         << "\n";
     }
   }
-  ASSERT_EQ(run_cli("init --preset tiny-ast --seed 5 --out " + shell_quote(dir.file("init"))).exit_code, 0);
+  ASSERT_EQ(run_cli("init --preset tiny-ast --seed 5 --out " + shell_quote(dir.file("init"))).exit_code, 0) << "init";
   json config = json::parse(std::ifstream(dir.file("init/config.json")));
   config["text"]["hidden_dropout_prob"] = 0.0;
   config["text"]["attention_probs_dropout_prob"] = 0.0;
@@ -60,7 +60,13 @@ TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
   // what is compared is the gradient of the global batch.
   std::ofstream(dir.file("train.json"))
       << R"({"warmup_steps": 0, "lr": 0.01, "trunk_lr": 0.01, "adam_eps": 0.01, "val_every": 0, "log_every": 1})";
+}
 
+TensorMap final_weights(const std::string& run_dir) { return read_safetensors(run_dir + "/model/model.safetensors").tensors; }
+
+TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
+  TempDir dir;
+  make_run_inputs(dir);
   const int steps = 4;
   auto args = [&](const std::string& out, int batch) {
     return std::string(MULAN_CLI) + " train --model " + shell_quote(dir.file("init")) + " --data " +
@@ -93,7 +99,40 @@ TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
   EXPECT_GT(moved, 1e-4);  // 10x the tolerance below
   EXPECT_LT(differ, 1e-5);
   // Only rank 0 wrote the run.
-  EXPECT_TRUE(fs::exists(dir.file("two/checkpoint.safetensors")));
+  EXPECT_TRUE(fs::exists(dir.file("two/checkpoint-000000004.safetensors")));
+}
+
+// The README's command: the ranks started by the torchrun that Debian ships (torch 1.13), which
+// hosts the rendezvous store in its agent; then one rank SIGKILLed mid-run: torchrun restarts
+// the group with the same command line, which resumes from the last checkpoint and ends with
+// the weights of the run that was never interrupted.
+TEST(DataParallel, TorchrunRestartsAKilledRankAndTheRunEndsWithTheUninterruptedWeights) {
+  TempDir dir;
+  make_run_inputs(dir);
+  auto torchrun = [&](const std::string& out, const std::string& extra) {
+    return "torchrun --nproc_per_node 2 --master_addr 127.0.0.1 --master_port " + std::to_string(free_port()) + " " + extra +
+           " --no_python -r 2 -t 2 --log_dir " + shell_quote(out + "-logs") + " " + MULAN_CLI + " train --model " +
+           shell_quote(dir.file("init")) + " --data " + shell_quote(dir.file("manifest.jsonl")) + " --out " + shell_quote(out) +
+           " --config " + shell_quote(dir.file("train.json")) + " --steps 16 --batch 3 --checkpoint-every 1 --resume --no-progress";
+  };
+  const CommandResult whole = run_command(torchrun(dir.file("whole"), ""));
+  ASSERT_EQ(whole.exit_code, 0) << whole.err << whole.out;
+  EXPECT_NE((whole.err + whole.out).find("data parallel over gloo, 2 processes"), std::string::npos) << whole.err << whole.out;
+
+  const std::string cut = dir.file("cut");
+  const CommandResult elastic = run_command(
+      torchrun(cut, "--max_restarts 1") + " > " + shell_quote(dir.file("elastic.log")) + " 2>&1 & agent=$!; " +
+      "for i in $(seq 600); do ls " + shell_quote(cut) + "/checkpoint-00000000[4-9].safetensors >/dev/null 2>&1 && break; sleep 0.05; done; " +
+      "pkill -KILL -n -f -- '--out " + cut + " ' && echo killed; wait $agent; echo status $?");
+  EXPECT_NE(elastic.out.find("killed"), std::string::npos) << elastic.out << slurp(dir.file("elastic.log"));
+  EXPECT_NE(elastic.out.find("status 0"), std::string::npos) << elastic.out << slurp(dir.file("elastic.log"));
+  const std::string log = slurp(dir.file("elastic.log"));
+  EXPECT_NE(log.find("resuming from"), std::string::npos) << log;
+  const TensorMap a = final_weights(dir.file("whole")), b = final_weights(cut);
+  ASSERT_EQ(a.size(), b.size());
+  double differ = 0;
+  for (const auto& [name, t] : a) differ = std::max(differ, (t - b.at(name)).abs().max().item<double>());
+  EXPECT_LT(differ, 1e-6) << log;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "mulan/model.h"
 #include "mulan/safetensors.h"
+#include "util/sha256.h"
 #include "support/test_support.h"
 
 namespace mulan::test {
@@ -20,6 +21,40 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 std::string q(const std::string& s) { return shell_quote(s); }
+
+// Recomputes a checkpoint's "sha256" metadata field (as train/checkpoint.cpp does) after an edit.
+void reseal(Safetensors& f) {
+  const auto it = f.metadata.find("mulan.checkpoint");
+  if (it == f.metadata.end()) return;
+  json meta = json::parse(it->second);
+  Sha256 h;
+  for (const auto& [name, t] : f.tensors) {
+    const torch::Tensor c = t.contiguous();
+    h.update(name);
+    h.update(c.data_ptr(), c.nbytes());
+  }
+  meta["sha256"] = h.hex();
+  it->second = meta.dump();
+}
+
+// The training rows of a metrics.jsonl (no validation rows).
+std::vector<json> training_rows(const std::string& metrics) {
+  std::vector<json> out;
+  for (const json& row : read_jsonl(metrics)) if (!row.contains("split")) out.push_back(row);
+  return out;
+}
+
+// The run's checkpoints, newest first.
+std::vector<std::string> checkpoints(const std::string& run_dir) {
+  std::vector<std::string> out;
+  if (!fs::is_directory(run_dir)) return out;
+  for (const auto& e : fs::directory_iterator(run_dir)) {
+    const std::string f = e.path().filename().string();
+    if (f.starts_with("checkpoint-") && f.ends_with(".safetensors")) out.push_back(e.path().string());
+  }
+  std::sort(out.rbegin(), out.rend());
+  return out;
+}
 
 // 12 tones of 3 s with texts that name their pitch; 3 of them in the validation split.
 class TrainCli : public ::testing::Test {
@@ -113,12 +148,9 @@ TEST_F(TrainCli, RefusesToOverwriteARunAndToChangeAResumedOne) {
   CommandResult r = run_cli(train_args(out) + " --steps 2");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--resume"), std::string::npos) << r.err;
-  r = run_cli(train_args(out) + " --steps 4 --resume");
+  r = run_cli(train_args(out) + " --steps 4 --resume");  // another config than the run's: refused, naming the field
   EXPECT_EQ(r.exit_code, 2);
-  r = run_cli("train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
-              q(runs.file("none")) + " --resume");
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("checkpoint"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("steps: saved 2, given 4"), std::string::npos) << r.err;
   std::ofstream(runs.file("bad.json")) << "{\"steps\": 3, \"learning_rate\": 0.1}";
   r = run_cli(train_args(runs.file("x")) + " --config " + q(runs.file("bad.json")));
   EXPECT_EQ(r.exit_code, 1);
@@ -155,20 +187,21 @@ TEST_F(TrainCli, NonFiniteLossesStopTheRunAndKeepTheLastCheckpoint) {
                                   " --out " + q(out) + " --batch 4 --steps 50 --no-progress --config " + q(runs.file("explode.json")));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("non-finite"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("checkpoint.safetensors"), std::string::npos) << r.err;
-  ASSERT_TRUE(fs::exists(out + "/checkpoint.safetensors"));
+  EXPECT_NE(r.err.find("checkpoint-000000003.safetensors"), std::string::npos) << r.err;  // steps 2 to 4 were not finite
+  ASSERT_FALSE(checkpoints(out).empty());
   EXPECT_FALSE(fs::exists(out + "/model"));
 }
 
 TEST_F(TrainCli, SigkillNeverLeavesACorruptCheckpoint) {
   TempDir runs;
   const std::string out = runs.file("run");
-  const std::string args = train_args(out, "0") + " --steps 400 --checkpoint-every 1";
+  // The same command line every time, as a scheduler restarts it: --resume starts the run too.
+  const std::string args = train_args(out, "0") + " --steps 400 --checkpoint-every 1 --resume";
   // Kill the run at different moments; every time the checkpoint left behind must resume.
   for (const char* after : {"8", "2.9", "3.6"}) {
-    run_command("timeout -s KILL " + std::string(after) + " " + MULAN_CLI + " " + args + (fs::exists(out + "/checkpoint.safetensors") ? " --resume" : "") +
-                " >/dev/null 2>&1");
-    ASSERT_TRUE(fs::exists(out + "/checkpoint.safetensors")) << "after " << after << " s";
+    run_command("timeout -s KILL " + std::string(after) + " " + MULAN_CLI + " " + args + " >/dev/null 2>&1");
+    ASSERT_FALSE(checkpoints(out).empty()) << "after " << after << " s";
+    EXPECT_LE(checkpoints(out).size(), 2u) << "keep_checkpoints is 2";
     // A kill mid-write may leave that write's temporary file; a rerun removes the earlier ones.
     int temporaries = 0;
     for (const auto& e : fs::directory_iterator(out)) temporaries += e.path().extension() == ".tmp";
@@ -288,7 +321,9 @@ TEST_F(TrainCli, ACheckpointIsDataOnlyAndEveryForgeryIsRefused) {
   TempDir runs;
   const std::string out = runs.file("run");
   ASSERT_EQ(run_cli(train_args(out) + " --steps 3 --stop-at 2").exit_code, 0);
-  const std::string ckpt = out + "/checkpoint.safetensors";
+  ASSERT_EQ(checkpoints(out).size(), 1u);
+  const std::string ckpt = checkpoints(out).front();
+  EXPECT_EQ(fs::path(ckpt).filename(), "checkpoint-000000002.safetensors");
   const Safetensors good = read_safetensors(ckpt);
   ASSERT_TRUE(good.metadata.count("mulan.checkpoint"));
   const json meta = json::parse(good.metadata.at("mulan.checkpoint"));
@@ -300,10 +335,11 @@ TEST_F(TrainCli, ACheckpointIsDataOnlyAndEveryForgeryIsRefused) {
   auto forged = [&](const std::string& why, const std::function<void(Safetensors&)>& change) {
     Safetensors f = good;
     change(f);
+    reseal(f);  // a forger can recompute the checksum: each check must hold on its own
     write_safetensors(ckpt, f.tensors, f.metadata);
     const CommandResult r = run_cli(resume_args(out));
     EXPECT_EQ(r.exit_code, 1) << why << ": " << r.err;
-    EXPECT_NE(r.err.find("checkpoint.safetensors"), std::string::npos) << why << ": " << r.err;
+    EXPECT_NE(r.err.find("checkpoint-000000002.safetensors"), std::string::npos) << why << ": " << r.err;
     return r.err;
   };
   const std::string some = good.tensors.begin()->first;
@@ -366,6 +402,111 @@ TEST_F(TrainCli, ARunThatEndsInNonFiniteStepsWritesNoModel) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("non-finite"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out + "/model"));
+}
+
+// Runs that survive what clusters do to them.
+
+TEST_F(TrainCli, ResumeStartsARunThatHasNoCheckpointYet) {
+  TempDir runs;
+  const std::string out = runs.file("run");
+  // Killed before its first checkpoint: train.json and metrics.jsonl, no checkpoint.
+  const std::string args = train_args(out, "0") + " --steps 400 --checkpoint-every 0 --resume";
+  run_command("timeout -s KILL 4 " + std::string(MULAN_CLI) + " " + args + " >/dev/null 2>&1");
+  ASSERT_TRUE(fs::exists(out + "/train.json"));
+  ASSERT_TRUE(checkpoints(out).empty());
+  // The very same command line starts it again from step 0.
+  CommandResult r = run_cli(args + " --stop-at 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto rows = training_rows(out + "/metrics.jsonl");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["step"], 1);
+  // A brand-new directory with --resume: the first start.
+  r = run_cli(train_args(runs.file("fresh")) + " --steps 2 --resume");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(runs.file("fresh") + "/model/model.safetensors"));
+}
+
+TEST_F(TrainCli, SigtermStopsAfterTheStepWithACheckpointAndTheSameCommandFinishesExactly) {
+  TempDir runs;
+  const std::string whole = runs.file("whole"), cut = runs.file("cut");
+  const std::string tail = " --steps 40 --checkpoint-every 1000 --resume";
+  ASSERT_EQ(run_cli(train_args(whole, "0") + tail).exit_code, 0);
+  // The same run, sent SIGTERM once it is training.
+  const std::string log = runs.file("cut.log");
+  const CommandResult bg = run_command(std::string(MULAN_CLI) + " " + train_args(cut, "0") + tail + " >/dev/null 2>" + q(log) +
+                                       " & pid=$!; for i in $(seq 200); do [ $(wc -l < " + q(cut + "/metrics.jsonl") +
+                                       " 2>/dev/null || echo 0) -ge 3 ] && break; sleep 0.05; done; kill -TERM $pid; wait $pid; echo $?");
+  EXPECT_EQ(bg.out, "143\n") << slurp(log);
+  EXPECT_NE(slurp(log).find("--resume to continue"), std::string::npos) << slurp(log);
+  ASSERT_EQ(checkpoints(cut).size(), 1u) << slurp(log);
+  const int64_t stopped = training_rows(cut + "/metrics.jsonl").back()["step"].get<int64_t>();
+  EXPECT_LT(stopped, 40);
+  EXPECT_FALSE(fs::exists(cut + "/model"));
+  const CommandResult r = run_cli(train_args(cut, "0") + tail);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming from"), std::string::npos) << r.err;
+  const TensorMap a = read_safetensors(whole + "/model/model.safetensors").tensors;
+  const TensorMap b = read_safetensors(cut + "/model/model.safetensors").tensors;
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a) EXPECT_TRUE(torch::equal(t, b.at(name))) << name << " (stopped at step " << stopped << ")";
+}
+
+TEST_F(TrainCli, ACorruptOrCutNewestCheckpointFallsBackToThePreviousOne) {
+  TempDir runs;
+  const std::string out = runs.file("run");
+  const std::string args = train_args(out, "0") + " --steps 6 --checkpoint-every 1 --resume";
+  ASSERT_EQ(run_cli(args + " --stop-at 4").exit_code, 0);
+  auto all = checkpoints(out);
+  ASSERT_EQ(all.size(), 2u);  // keep_checkpoints 2: steps 4 and 3
+  EXPECT_EQ(fs::path(all[0]).filename(), "checkpoint-000000004.safetensors");
+  {  // one flipped byte in the newest one's tensor data
+    std::fstream f(all[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-100, std::ios::end);
+    const char c = static_cast<char>(f.get());
+    f.seekp(-100, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x40));
+  }
+  CommandResult r = run_cli(args + " --stop-at 5");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("checkpoint-000000004.safetensors': checksum mismatch"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("resuming from " + out + "/checkpoint-000000003.safetensors"), std::string::npos) << r.err;
+  // Cut short (a disk filled up): the same.
+  all = checkpoints(out);
+  ASSERT_EQ(fs::path(all[0]).filename(), "checkpoint-000000005.safetensors");
+  fs::resize_file(all[0], fs::file_size(all[0]) / 2);
+  r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming from " + all[1]), std::string::npos) << r.err;
+}
+
+TEST_F(TrainCli, InjectedNonFiniteLossesAreSkippedCountedAndStopTheRunWhenTheyPersist) {
+  TempDir runs;
+  // Reference: the losses of steps 1 and 2 (the fault below comes after them).
+  ASSERT_EQ(run_cli(train_args(runs.file("ref"), "0") + " --steps 2").exit_code, 0);
+  const auto ref = training_rows(runs.file("ref") + "/metrics.jsonl");
+  ASSERT_EQ(ref.size(), 2u);
+  const std::string faulty = runs.file("faulty");
+  const std::string every3 = "train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
+                             q(faulty) + " --batch 4 --workers 2 --log-every 3 --no-progress --val-every 0 --steps 6";
+  CommandResult r = run_command("MULAN_TEST_NONFINITE_STEPS=3 " + std::string(MULAN_CLI) + " " + every3);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = training_rows(faulty + "/metrics.jsonl");
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0]["skipped_steps"], 1);
+  EXPECT_EQ(rows[1]["skipped_steps"], 1);
+  EXPECT_TRUE(rows[0]["loss"].is_null()) << rows[0];  // step 3's loss: NaN, written as null
+  // The interval's mean is over its finite losses: steps 1 and 2, not divided by 3.
+  const double mean12 = (ref[0]["loss"].get<double>() + ref[1]["loss"].get<double>()) / 2;
+  EXPECT_NEAR(rows[0]["loss_mean"].get<double>(), mean12, 1e-6);
+  // Three in a row with max_nonfinite_steps 3: the run stops, saying so, with its last checkpoint.
+  std::ofstream(runs.file("strict.json")) << R"({"max_nonfinite_steps": 3, "checkpoint_every": 1})";
+  const std::string stopped = runs.file("stopped");
+  r = run_command("MULAN_TEST_NONFINITE_STEPS=3,4,5 " + std::string(MULAN_CLI) + " " + train_args(stopped, "0") +
+                  " --steps 8 --config " + q(runs.file("strict.json")));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("3 non-finite losses or gradients in a row"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("checkpoint-000000004.safetensors"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(stopped + "/model"));
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "cli_common.h"
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -43,6 +46,29 @@ void finish_stdout() {
 void print_skipped(const std::vector<std::string>& items, std::size_t max_lines) {
   for (std::size_t i = 0; i < items.size() && i < max_lines; ++i) std::cerr << "mulan: skipped: " << printable(items[i]) << "\n";
   if (items.size() > max_lines) std::cerr << "mulan: skipped " << items.size() - max_lines << " more (" << items.size() << " in all)\n";
+}
+
+namespace {
+std::atomic<int> stop_requested{0};
+static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
+
+extern "C" void on_stop_signal(int sig) {
+  int expected = 0;
+  if (!stop_requested.compare_exchange_strong(expected, sig)) _exit(128 + sig);  // the second signal
+  static const char note[] = "\nmulan: stopping after this step (a second signal stops at once)\n";
+  [[maybe_unused]] const ssize_t n = ::write(STDERR_FILENO, note, sizeof note - 1);
+}
+}  // namespace
+
+const std::atomic<int>* install_stop_signals() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGTERM, SIGINT}) {
+    if (::sigaction(sig, &sa, nullptr) != 0) throw Error("cannot install the handler of signal " + std::to_string(sig));
+  }
+  return &stop_requested;
 }
 
 CLI::Validator device_validator() {

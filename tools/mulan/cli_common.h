@@ -2,6 +2,7 @@
 // what was printed reached stdout, and the checks of shared options.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <istream>
@@ -27,6 +28,11 @@ void finish_stdout();
 // Prints "mulan: skipped: ITEM" for the first max_lines items, then one line counting the rest
 // (5,000 duplicate ids are not 5,000 lines); each through printable().
 void print_skipped(const std::vector<std::string>& items, std::size_t max_lines = 10);
+
+// Makes SIGTERM and SIGINT ask long work to stop: the first sets the returned flag to the signal's
+// number (the work checks it, saves its state and ends); a second one ends the process at once
+// with 128 + signal.
+const std::atomic<int>* install_stop_signals();
 
 // --device: "cpu", "cuda" or "cuda:N"; anything else is a usage error (exit 2).
 CLI::Validator device_validator();

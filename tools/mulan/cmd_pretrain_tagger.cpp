@@ -26,15 +26,14 @@ struct TaggerArgs {
 
 void run_tagger(TaggerArgs a) {
   train::TrainRun& run = a.run.base;
-  if (run.resume && (a.steps || a.batch || a.seed || a.lr || !a.config_path.empty())) {
-    throw UsageError("--resume continues the run as RUN_DIR/train.json describes it: drop --config and the config flags");
-  }
+  run.config_given = a.steps || a.batch || a.seed || a.lr || !a.config_path.empty();
   if (!a.config_path.empty()) run.config = train::load_train_config(a.config_path);
   if (a.steps) run.config.steps = *a.steps;
   if (a.batch) run.config.batch = *a.batch;
   if (a.seed) run.config.seed = *a.seed;
   if (a.lr) run.config.lr = run.config.trunk_lr = *a.lr;
   run.progress = !a.no_progress && isatty(fileno(stderr));
+  run.stop_signal = install_stop_signals();
   const train::TaggerSummary s = train::pretrain_tagger(a.run);
   nlohmann::json out = {{"step", s.step}, {"loss", s.last_loss}, {"pairs_per_s", s.pairs_per_s}, {"run_dir", run.out_dir}};
   if (s.val_loss >= 0) {
@@ -51,7 +50,8 @@ void register_pretrain_tagger(CLI::App& app) {
       "pretrain-tagger",
       "AudioSet-style pre-training of the audio tower: trunk + tagger head, a sigmoid and binary cross-entropy per class "
       "over the manifest's \"labels\". The model needs a tagger head (mulan init --tagger-classes N). RUN_DIR gets "
-      "train.json, metrics.jsonl, checkpoint.safetensors and model/. Prints a JSON summary on stdout.");
+      "train.json, metrics.jsonl, checkpoint-STEP.safetensors and model/. Prints a JSON summary on stdout. SIGTERM or "
+      "SIGINT stops it after the current step with a checkpoint (exit status 128 + signal); --resume continues.");
   auto a = std::make_shared<TaggerArgs>();
   cmd->add_option("--model", a->run.base.model_dir, "Initial model directory with a tagger head")->required();
   cmd->add_option("--data", a->run.base.data, "Manifest (.jsonl) or WebDataset shards with \"labels\"")->required();
@@ -63,7 +63,9 @@ void register_pretrain_tagger(CLI::App& app) {
   cmd->add_option("--batch", a->batch, "Recordings per step (default 64)")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   cmd->add_option("--seed", a->seed, "Seed of every random choice (default 0)");
   cmd->add_option("--lr", a->lr, "Peak learning rate (default 5e-4)")->check(non_negative_number());
-  cmd->add_flag("--resume", a->run.base.resume, "Continue the run in --out from its checkpoint");
+  cmd->add_flag("--resume", a->run.base.resume,
+                "Continue the run in --out from its newest checkpoint; start it when --out holds none yet. Flags or --config "
+                "that differ from the run's train.json are refused");
   cmd->add_option("--stop-at", a->run.base.stop_at, "Stop after this step with a checkpoint")->check(positive_number());
   cmd->add_option("--device", a->run.base.device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_validator());
   cmd->add_flag("--no-progress", a->no_progress, "No progress line even on a terminal");

@@ -27,11 +27,8 @@ struct TrainArgs {
 
 void run_train(TrainArgs a) {
   train::TrainRun& run = a.run;
-  const bool overrides = a.steps || a.batch || a.seed || a.lr || a.workers || a.log_every || a.val_every ||
-                         a.checkpoint_every || !a.config_path.empty();
-  if (run.resume && overrides) {
-    throw UsageError("--resume continues the run as RUN_DIR/train.json describes it: drop --config and the config flags");
-  }
+  run.config_given = a.steps || a.batch || a.seed || a.lr || a.workers || a.log_every || a.val_every || a.checkpoint_every ||
+                     !a.config_path.empty();
   if (!a.config_path.empty()) run.config = train::load_train_config(a.config_path);
   if (a.steps) run.config.steps = *a.steps;
   if (a.batch) run.config.batch = *a.batch;
@@ -42,6 +39,7 @@ void run_train(TrainArgs a) {
   if (a.val_every) run.config.val_every = *a.val_every;
   if (a.checkpoint_every) run.config.checkpoint_every = *a.checkpoint_every;
   run.progress = !a.no_progress && isatty(fileno(stderr));
+  run.stop_signal = install_stop_signals();
   const train::TrainSummary s = train::train(run);
   nlohmann::json out = {{"step", s.step},
                         {"loss", s.last_loss},
@@ -60,7 +58,8 @@ void register_train(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "train",
       "Contrastive training (the MuLan loss) of a model directory on a manifest. RUN_DIR gets train.json, "
-      "metrics.jsonl, checkpoint.safetensors and, at the end, model/. Prints a JSON summary on stdout.");
+      "metrics.jsonl, checkpoint-STEP.safetensors and, at the end, model/. Prints a JSON summary on stdout. SIGTERM "
+      "or SIGINT stops it after the current step with a checkpoint (exit status 128 + signal); --resume continues.");
   auto a = std::make_shared<TrainArgs>();
   cmd->add_option("--model", a->run.model_dir, "Initial model directory (e.g. from mulan init or mulan import)")->required();
   cmd->add_option("--data", a->run.data, "Training data: a manifest (.jsonl; rows of split \"train\" or without a split) or WebDataset "
@@ -77,7 +76,10 @@ void register_train(CLI::App& app) {
   cmd->add_option("--val-every", a->val_every, "Validate every N steps, 0 = at the end only (default 200)")->check(non_negative_number());
   cmd->add_option("--checkpoint-every", a->checkpoint_every, "Checkpoint every N steps, 0 = at the end only (default 200)")
       ->check(non_negative_number());
-  cmd->add_flag("--resume", a->run.resume, "Continue the run in --out from its checkpoint, exactly");
+  cmd->add_flag("--resume", a->run.resume,
+                "Continue the run in --out from its newest checkpoint, exactly; start it when --out holds none yet (so "
+                "one command line serves the first start and every restart). Flags or --config that differ from the "
+                "run's train.json are refused");
   cmd->add_option("--stop-at", a->run.stop_at, "Stop after this step with a checkpoint (resume later)")->check(positive_number());
   cmd->add_option("--device", a->run.device, "cpu, cuda or cuda:N")->capture_default_str()->check(device_validator());
   cmd->add_flag("--no-progress", a->no_progress, "No progress line even on a terminal");

@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   } catch (const mulan::UsageError& e) {
     std::cerr << "mulan: usage error: " << mulan::printable(e.what()) << "\n";
     return 2;
+  } catch (const mulan::Interrupted& e) {
+    std::cerr << "mulan: interrupted: " << mulan::printable(e.what()) << "\n";
+    return 128 + e.signal();
   } catch (const mulan::Error& e) {
     std::cerr << "mulan: error: " << mulan::printable(e.what()) << "\n";
     return 1;
