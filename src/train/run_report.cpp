@@ -186,12 +186,13 @@ struct ChartSpec {
   std::string id, title, note;
   std::vector<SeriesSpec> series;
   bool from_zero = false;
+  std::string note_needs{};  // the field the note is about: no note without it
 };
 
 std::vector<ChartSpec> known_charts() {
   return {
       {"train-loss", "Training loss", "loss_mean: the mean since the previous row",
-       {{"train", "loss", "loss"}, {"train", "loss_mean", "loss_mean"}}},
+       {{"train", "loss", "loss"}, {"train", "loss_mean", "loss_mean"}}, false, "loss_mean"},
       {"val-loss", "Validation loss", "", {{"val", "loss", "validation loss"}, {"val", "chance_loss", "chance", true}}},
       {"val-retrieval", "Validation retrieval (text to music)", "", {{"val", "r_at_10", "R@10"}, {"val", "map", "mAP"}}, true},
       {"val-tagging", "Validation tagging", "", {{"val", "macro_roc_auc", "macro ROC-AUC"}, {"val", "macro_map", "macro mAP"}}, true},
@@ -330,9 +331,13 @@ std::optional<Drawn> draw_chart(const ChartSpec& spec, const Metrics& m, double 
   }
   s += "</g>\n</svg>";
 
+  bool note = !spec.note.empty();
+  if (!spec.note_needs.empty()) {
+    note = note && std::any_of(lines.begin(), lines.end(), [&](const Line& l) { return l.spec->field == spec.note_needs; });
+  }
   Drawn d;
   d.svg = "<figure class=\"chart-box\"><figcaption><strong>" + html_escape(spec.title) + "</strong>" +
-          (spec.note.empty() ? "" : "<span class=\"note\">" + html_escape(spec.note) + "</span>") + "</figcaption>\n" + s + "</figure>\n";
+          (note ? "<span class=\"note\">" + html_escape(spec.note) + "</span>" : "") + "</figcaption>\n" + s + "</figure>\n";
   d.meta = {{"id", spec.id}, {"title", spec.title}, {"series", series_meta}};
   return d;
 }

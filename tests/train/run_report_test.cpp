@@ -319,6 +319,7 @@ TEST(RunReport, PretrainTaggerRun) {
   EXPECT_NE(html.find("mulan pretrain-tagger"), std::string::npos);
   EXPECT_NE(html.find("last step 40 of 100 (not finished)"), std::string::npos);
   EXPECT_EQ(html.find("id=\"chart-tau\""), std::string::npos);
+  EXPECT_EQ(html.find("loss_mean"), std::string::npos);  // not even the training loss chart's note about it
 }
 
 // An interrupted last line (no newline) is left out and the page says so.
