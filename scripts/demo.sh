@@ -3,9 +3,9 @@
 # audio tower on the training split's tags (mulan pretrain-tagger, as the paper pre-trains on
 # AudioSet), train both towers with the MuLan loss (mulan train), evaluate zero-shot tagging
 # and text-to-music retrieval on the test split, whose factor combinations and query phrasings
-# training never saw (mulan eval), and search it.
+# training never saw (mulan eval), search it, and write a page of each training run (mulan report).
 # Everything goes to demo-out/ (or $DEMO_OUT): corpus/, init/, tagger-run/, run/, model/,
-# results.json.
+# results.json, and the pages tagger-run/report.html and run/report.html.
 #
 # The sizes fit 15 minutes on 2 cores, build included (docs/results.md); override them for a
 # longer run:
@@ -68,7 +68,7 @@ cp -r "$out/run/model" "$out/model"
 echo "== mulan eval tagging (zero-shot, test split) and retrieval (test queries over the test clips)"
 cache=$out/cache
 "$mulan" eval tagging --model "$out/model" --model-name mulan-tiny-demo --dataset synth-test --data "$out/corpus/manifest.jsonl" \
-  --tags "$out/corpus/tags.txt" --split test --cache "$cache" --out "$out/tagging.json" > /dev/null
+  --tags "$out/corpus/tags.txt" --split test --cache "$cache" --per-tag --out "$out/tagging.json" > /dev/null
 "$mulan" eval retrieval --model "$out/model" --model-name mulan-tiny-demo --dataset synth-test --data "$out/corpus/manifest.jsonl" \
   --queries "$out/corpus/queries.jsonl" --split test --cache "$cache" --out "$out/retrieval.json" > /dev/null
 
@@ -102,4 +102,12 @@ PY
 echo "== mulan search: three example searches over the test clips (top 3, with their true tags)"
 "$mulan" search --model "$out/model" --data "$out/corpus/manifest.jsonl" --split test --cache "$cache" --top 3 \
   "slow sad piano music in a minor key" "fast loud rock with drums" "calm ambient music without drums"
+
+echo "== mulan report: a page of each training run (metrics over the steps, settings; per-tag ROC-AUC of the test split)"
+pages=()
+if (( tagger_steps > 0 )); then
+  pages+=("$("$mulan" report "$out/tagger-run")")
+fi
+pages+=("$("$mulan" report "$out/run" --eval "$out/tagging.json" "$out/retrieval.json")")
 echo "demo: done in $(( $(date +%s) - start )) s after the build; results in $out/results.json"
+for page in "${pages[@]}"; do echo "demo: training report (open it in a browser, no network needed): $page"; done

@@ -22,6 +22,8 @@ packages=(
   # independent references for the tests (run as /usr/bin/python3)
   python3 python3-numpy python3-torch python3-torchaudio python3-torchvision python3-sklearn
   sox
+  # the screenshot test of mulan report's page (headless)
+  chromium
   # fuzzing (libFuzzer ships with clang's runtime)
   clang libclang-rt-14-dev
 )

@@ -53,6 +53,14 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   EXPECT_NE(r.out.find("zero-shot tagging macro ROC-AUC"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"fast loud rock with drums\""), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(out + "/model/model.safetensors"));
+  // The two training runs' pages, the contrastive one with the test split's per-tag ROC-AUC.
+  for (const char* run : {"/tagger-run/report.html", "/run/report.html"}) {
+    EXPECT_NE(r.out.find("demo: training report (open it in a browser, no network needed): " + out + run), std::string::npos) << r.out;
+  }
+  EXPECT_NE(slurp(out + "/tagger-run/report.html").find("id=\"chart-val-tagging\""), std::string::npos);
+  const std::string page = slurp(out + "/run/report.html");
+  EXPECT_NE(page.find("id=\"chart-val-retrieval\""), std::string::npos);
+  EXPECT_NE(page.find("<rect class=\"bar"), std::string::npos) << "no per-tag bars in " << out << "/run/report.html";
 }
 
 }  // namespace

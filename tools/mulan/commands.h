@@ -23,4 +23,5 @@ void register_eval_report(CLI::App& app);
 CLI::App* eval_command(CLI::App& app);
 
 void register_synth(CLI::App& app);
+void register_report(CLI::App& app);  // report RUN_DIR: an HTML page of a training run
 }  // namespace mulan::cli

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   mulan::cli::register_embed_audio(app);
   mulan::cli::register_train(app);
   mulan::cli::register_pretrain_tagger(app);
+  mulan::cli::register_report(app);
   mulan::cli::register_search(app);
   mulan::cli::register_dataset(app);
   mulan::cli::register_eval(app);
