@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "fuzz_support.h"
 #include "mulan/error.h"
 #include "train/checkpoint.h"
 
@@ -31,7 +32,6 @@ struct Small : torch::nn::Module {
   torch::nn::BatchNorm1d bn{nullptr};
 };
 
-std::string path;  // this process's input file, rewritten for every input
 std::shared_ptr<Small> model;
 
 std::unique_ptr<torch::optim::AdamW> make_optimizer() {
@@ -40,11 +40,6 @@ std::unique_ptr<torch::optim::AdamW> make_optimizer() {
   groups.emplace_back(std::vector<torch::Tensor>{model->b, model->bn->weight, model->bn->bias},
                       std::make_unique<torch::optim::AdamWOptions>(1e-2));
   return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(1e-3));
-}
-
-void write_file(const std::string& file, const uint8_t* data, size_t size) {
-  FILE* f = std::fopen(file.c_str(), "wb");
-  if (!f || (size > 0 && std::fwrite(data, 1, size, f) != size) || std::fclose(f) != 0) std::abort();
 }
 
 void write_seeds(const std::string& dir) {
@@ -70,17 +65,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     write_seeds(seeds);
     std::exit(0);
   }
-  char name[] = "/tmp/mulan-checkpoint-fuzz-XXXXXX";
-  const int fd = mkstemp(name);
-  if (fd < 0) std::abort();
-  close(fd);
-  path = name;
-  std::atexit([] { std::remove(path.c_str()); });
+  mulan::fuzz::temp_input("checkpoint");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  write_file(path, data, size);
+  const std::string& path = mulan::fuzz::temp_input("checkpoint");  // this process's input file, rewritten for every input
+  mulan::fuzz::write_input(path, data, size);
   auto opt = make_optimizer();
   try {
     const mulan::train::CheckpointMeta meta = mulan::train::load_checkpoint(path, *model, *opt);
@@ -89,11 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!torch::isfinite(p).all().item<bool>()) std::abort();
     }
   } catch (const mulan::Error& e) {
-    const std::string m = e.what();
-    if (m.find('\n') != std::string::npos || m.find(path) == std::string::npos) {
-      std::fprintf(stderr, "bad error message: %s\n", m.c_str());
-      std::abort();
-    }
+    mulan::fuzz::check_refusal(e.what(), path);
   }
   return 0;
 }

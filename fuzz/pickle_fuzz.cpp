@@ -16,27 +16,18 @@
 #include <cstring>
 #include <string>
 
+#include "fuzz_support.h"
 #include "model/torch_checkpoint.h"
 #include "mulan/error.h"
 
-namespace {
-
-std::string path;  // this process's archive, rewritten for every input
-
-}  // namespace
-
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   at::set_num_threads(1);
-  char name[] = "/tmp/mulan-pickle-fuzz-XXXXXX";
-  const int fd = mkstemp(name);
-  if (fd < 0) std::abort();
-  close(fd);
-  path = name;
-  std::atexit([] { std::remove(path.c_str()); });
+  mulan::fuzz::temp_input("pickle");
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string& path = mulan::fuzz::temp_input("pickle");  // this process's archive, rewritten for every input
   {
     static const std::string storage0 = [] {
       std::string s(48, '\0');
@@ -63,11 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
   } catch (const mulan::Error& e) {
-    const std::string m = e.what();
-    if (m.find('\n') != std::string::npos || m.find(path) == std::string::npos) {
-      std::fprintf(stderr, "bad error message: %s\n", m.c_str());
-      std::abort();
-    }
+    mulan::fuzz::check_refusal(e.what(), path);
   }
   return 0;
 }
