@@ -100,11 +100,7 @@ void Model::save(const std::string& dir, const std::string& vocab_path) const {
   if (has_text()) {
     const fs::path dst = fs::path(dir) / "vocab.txt";
     if (!fs::exists(dst) || !fs::equivalent(vocab_path, dst)) {
-      std::ifstream in(vocab_path, std::ios::binary);
-      std::ostringstream text;
-      text << in.rdbuf();
-      if (!in) throw Error(file_error(vocab_path, "cannot read the vocabulary to copy it into the model directory"));
-      write_file_atomic(dst.string(), text.str());
+      write_file_atomic(dst.string(), read_file(vocab_path, kMaxVocabBytes, "a vocab.txt"));
     }
   }
   save_config((fs::path(dir) / "config.json").string(), config());
