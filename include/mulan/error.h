@@ -36,6 +36,30 @@ class Interrupted : public Error {
 // "path: message", the shape of every file-related error message.
 std::string file_error(const std::string& path, const std::string& message);
 
+// Why one item of many (a recording, a manifest row, a shard sample) was skipped while the work
+// went on. Every part of mulan that skips items reports them as Failures; the CLI prints them,
+// the server returns them, the Python module raises or returns them.
+enum class FailureKind {
+  unreadable,  // the file or member could not be opened or decoded
+  malformed,   // a row or record does not have the expected shape or types
+  too_large,   // over a size limit (a field, a file, a count)
+  empty,       // no audio samples, no text, nothing usable
+  duplicate,   // the same id or key seen before
+  not_finite,  // the model produced NaN or Inf for it
+  other,
+};
+// "unreadable", "malformed", ... (the names of the enumerators).
+const char* to_string(FailureKind kind);
+
+struct Failure {
+  std::string where;   // the item: a path, "FILE:LINE", "SHARD.tar#MEMBER"
+  FailureKind kind = FailureKind::other;
+  std::string reason;  // one line, without `where`
+
+  // "where: reason", the one line the CLI prints.
+  std::string text() const;
+};
+
 }  // namespace mulan
 
 namespace mulan {

@@ -28,6 +28,7 @@ namespace mulan {
 class Model {
  public:
   // A randomly initialised model (Hugging Face's BERT initialisation), the same for a seed.
+  // Neither init nor load changes the state of torch's global random generator.
   static Model init(const MulanConfig& config, uint64_t seed, c10::Device device = c10::Device("cpu"));
   // Reads DIR/config.json and DIR/model.safetensors. Refuses, naming the file and the tensor,
   // a config that does not fit the tensors, missing, extra or misshapen tensors, and a
@@ -60,6 +61,10 @@ class Model {
   // Replaces the tensors; refuses missing, extra or misshapen ones, naming each (where = file).
   void load_state(const TensorMap& tensors, const std::string& where);
 
+  // Training mode (dropout, batch statistics) for every module, or inference mode. Models
+  // come out of init() and load() in inference mode; the inference methods above refuse a
+  // model in training mode rather than switch it (two threads would race).
+  void set_training(bool on);
   torch::nn::Module& module();  // the whole model, for training
 
  private:
@@ -75,6 +80,10 @@ text::Tokenizer load_tokenizer(const std::string& dir, const Model& model);
 // pass (each batch padded to its longest member only).
 at::Tensor embed_texts(const Model& model, const text::Tokenizer& tokenizer,
                        const std::vector<std::string>& texts, int64_t batch_size = 32);
+
+// "cpu", "cuda" or "cuda:N" -> the device. Throws mulan::UsageError for anything else, and for
+// a CUDA device when this build of LibTorch has no CUDA or the machine has no such GPU.
+c10::Device parse_device(const std::string& name);
 
 // Lines of a vocab.txt (for checking it against text.vocab_size).
 int64_t count_vocab_lines(const std::string& path);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "audio/tar.h"
 #include "mulan/audio.h"
 #include "mulan/error.h"
 
@@ -21,30 +22,9 @@ namespace {
 
 const std::set<std::string> kAudioExt = {"flac", "wav", "mp3", "ogg", "opus"};
 
-using ArchivePtr = std::unique_ptr<archive, int (*)(archive*)>;
-
-ArchivePtr open_tar(const std::string& path) {
-  ArchivePtr a(archive_read_new(), archive_read_free);
-  archive_read_support_format_tar(a.get());
-  archive_read_support_filter_all(a.get());  // .tar.gz etc. work too, at the price of seeking
-  if (archive_read_open_filename(a.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
-    throw Error(file_error(path, std::string("cannot open shard (") + archive_error_string(a.get()) + ")"));
-  }
-  return a;
-}
-
-std::string read_member(archive* a, const std::string& where) {
-  std::string out;
-  char buf[1 << 16];
-  for (;;) {
-    const la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-    if (n < 0) throw Error(where + ": " + archive_error_string(a));
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > (size_t{2} << 30)) throw Error(where + ": member larger than 2 GiB");
-  }
-  return out;
-}
+using audio::ArchivePtr;
+using audio::open_tar;
+using audio::read_member;
 
 // "dir/abc.flac" -> ("dir/abc", "flac"); "dir/abc.seg1.json" -> ("dir/abc", "seg1.json")
 std::pair<std::string, std::string> split_key(const std::string& name) {
@@ -207,19 +187,9 @@ Manifest read_data(const std::string& spec, const ManifestOptions& options) {
 }
 
 std::vector<float> load_audio(const std::string& ref) {
-  const size_t hash = ref.find(".tar#");
-  const size_t hash_gz = ref.find(".tar.gz#");
-  if (hash == std::string::npos && hash_gz == std::string::npos) return audio::decode(ref);
-  const size_t cut = hash != std::string::npos ? hash + 4 : hash_gz + 7;
-  const std::string shard = ref.substr(0, cut), member = ref.substr(cut + 1);
-  ArchivePtr a = open_tar(shard);
-  archive_entry* entry = nullptr;
-  while (archive_read_next_header(a.get(), &entry) == ARCHIVE_OK) {
-    if (member != archive_entry_pathname(entry)) continue;  // the reader skips (seeks) past its data
-    const std::string bytes = read_member(a.get(), ref);
-    return audio::decode_memory(bytes.data(), bytes.size(), ref);
-  }
-  throw Error(file_error(shard, "no member '" + member + "'"));
+  if (!audio::is_tar_member(ref)) return audio::decode(ref);
+  const std::string bytes = audio::read_tar_member(ref);
+  return audio::decode_memory(bytes.data(), bytes.size(), ref);
 }
 
 }  // namespace mulan::data

@@ -186,7 +186,7 @@ EmbeddedFiles embed_files(const Model& model, EmbeddingCache* cache, const std::
   const int64_t d = model.config().embed_dim;
   EmbeddedFiles out;
   out.embeddings = at::zeros({static_cast<int64_t>(files.size()), d}, at::kFloat);
-  out.errors.assign(files.size(), "");
+  out.failures.assign(files.size(), std::nullopt);
   float* rows = out.embeddings.data_ptr<float>();
   std::vector<std::optional<FileKey>> keys(files.size());
   std::vector<std::size_t> todo;
@@ -209,8 +209,8 @@ EmbeddedFiles embed_files(const Model& model, EmbeddingCache* cache, const std::
   if (!todo_files.empty()) {
     AudioEmbedder(model, options).run(todo_files, [&](AudioEmbedding&& e) {
       const std::size_t i = todo[next++];
-      if (!e.error.empty()) {
-        out.errors[i] = e.error;
+      if (e.failure) {
+        out.failures[i] = std::move(e.failure);
         ++out.stats.failed;
         return;
       }

@@ -64,13 +64,13 @@ struct EmbedStats {
 
 struct EmbeddedFiles {
   at::Tensor embeddings;            // [files, d] float32, unit rows; zero rows for failures
-  std::vector<std::string> errors;  // per file: "" or why it could not be embedded
+  std::vector<std::optional<Failure>> failures;  // per file: why it could not be embedded, or nullopt
   EmbedStats stats;
 };
 
 // Embeds files with the model (AudioEmbedder's whole-file policy), through the cache when
 // there is one (cache may be null). Results in input order; a file that fails is reported in
-// errors, never thrown.
+// failures, never thrown.
 EmbeddedFiles embed_files(const Model& model, EmbeddingCache* cache, const std::vector<std::string>& files,
                           const AudioEmbedOptions& options);
 

@@ -44,11 +44,11 @@ EmbeddedRows embed_rows(const LoadedModel& model, const ModelOptions& options,
   out.cache_dir = options.cache_dir;
   std::vector<int64_t> keep;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (e.errors[i].empty()) {
+    if (!e.failures[i]) {
       out.rows.push_back(rows[i]);
       keep.push_back(static_cast<int64_t>(i));
     } else {
-      out.failed.emplace_back(files[i], e.errors[i]);
+      out.failed.push_back(std::move(*e.failures[i]));
     }
   }
   const at::Tensor emb = e.embeddings.index_select(0, torch::tensor(keep, torch::kInt64)).to(torch::kFloat64);
@@ -112,9 +112,9 @@ void add_provenance(EvalOutput& out, const std::string& protocol, const ModelOpt
 void add_audio_report(EvalOutput& out, const EmbeddedRows& embedded) {
   json& failed = out.result["failed"];
   if (!failed.is_array()) failed = json::array();
-  for (const auto& [path, reason] : embedded.failed) {
-    failed.push_back({{"path", path}, {"reason", reason}});
-    out.problems.push_back(reason.find(path) == std::string::npos ? path + ": " + reason : reason);
+  for (const Failure& f : embedded.failed) {
+    failed.push_back({{"path", f.where}, {"kind", to_string(f.kind)}, {"reason", f.text()}});
+    out.problems.push_back(f.text());
   }
   out.result["n_failed"] = failed.size();
   json& cache = out.result["cache"];

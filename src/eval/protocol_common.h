@@ -27,7 +27,7 @@ LoadedModel load_model(const ModelOptions& options, bool need_text, bool need_au
 struct EmbeddedRows {
   std::vector<const data::Recording*> rows;                 // the rows kept
   at::Tensor embeddings;                                    // [rows, d] float64, unit rows
-  std::vector<std::pair<std::string, std::string>> failed;  // (path, reason)
+  std::vector<Failure> failed;                              // the recordings that could not be embedded
   EmbedStats stats;
   std::string cache_dir;  // "" without a cache
 };

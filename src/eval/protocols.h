@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "mulan/params.h"
 #include "eval/probe.h"
 
 namespace mulan::eval {
@@ -32,9 +33,9 @@ struct ModelOptions {
   std::string name;            // name in the results; "" = the directory's base name
   std::string cache_dir;       // embedding cache folder; "" = no cache
   std::string device = "cpu";  // where the model runs: cpu, cuda or cuda:N
-  int batch_windows = 8;       // audio windows per forward pass
-  int decode_threads = 1;      // audio files decoded ahead in parallel
-  int64_t text_batch = 32;     // texts per forward pass
+  int batch_windows = kDefaultAudioBatchWindows;  // audio windows per forward pass
+  int decode_threads = kDefaultDecodeThreads;     // audio files decoded ahead in parallel
+  int64_t text_batch = kDefaultTextBatch;         // texts per forward pass
   std::string mulan_version;   // recorded in the JSON
 };
 

@@ -15,6 +15,8 @@
 #include "mulan/error.h"
 #include "mulan/frontend.h"
 #include "mulan/windows.h"
+#include "audio/tar.h"
+#include "util/threads.h"
 
 namespace mulan {
 namespace {
@@ -27,7 +29,7 @@ struct WindowItem {
 struct FileDone {
   size_t file;
   std::vector<double> starts_s;  // one per window
-  std::string error;
+  std::optional<Failure> failure;
 };
 using Item = std::variant<WindowItem, FileDone>;
 
@@ -71,16 +73,70 @@ class Queue {
 // of samples in memory: a window of W frames starting at frame s is the front end of the
 // samples [s * hop, s * hop + (W - 1) * hop + frame_length), since every frame depends on its
 // own samples only. emit(index, start_frame, window [F, W]) returns false to stop.
-std::vector<int64_t> stream_windows(const std::string& path, const audio::Frontend& fe, int64_t W,
+// A source's mono samples at the front end's rate, in chunks (AudioReader's read()).
+class SampleStream {
+ public:
+  SampleStream(const AudioSource& source, int rate) {
+    audio::DecodeOptions opts;
+    opts.sample_rate = rate;
+    switch (source.kind) {
+      case AudioSource::Kind::file:
+        if (audio::is_tar_member(source.name)) {
+          bytes_ = audio::read_tar_member(source.name);
+          reader_.emplace(bytes_.data(), bytes_.size(), source.name, opts);
+        } else {
+          reader_.emplace(source.name, opts);
+        }
+        break;
+      case AudioSource::Kind::bytes:
+        reader_.emplace(source.bytes.data(), source.bytes.size(), source.name, opts);
+        break;
+      case AudioSource::Kind::pcm: pcm_ = mono_at(source, rate); break;
+    }
+  }
+  size_t read(std::vector<float>& out, size_t max) {
+    if (reader_) return reader_->read(out, max);
+    const size_t n = std::min(max, pcm_.size() - pos_);
+    out.insert(out.end(), pcm_.begin() + static_cast<std::ptrdiff_t>(pos_), pcm_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  static std::vector<float> mono_at(const AudioSource& s, int rate) {
+    if (s.sample_rate < 1000 || s.sample_rate > 1'000'000) {
+      throw Error(file_error(s.name, "sample rate " + std::to_string(s.sample_rate) + " Hz is outside 1000..1000000"));
+    }
+    if (s.channels < 1 || s.channels > 64) throw Error(file_error(s.name, std::to_string(s.channels) + " channels is outside 1..64"));
+    if (s.samples.size() % static_cast<size_t>(s.channels) != 0) {
+      throw Error(file_error(s.name, std::to_string(s.samples.size()) + " samples do not divide into " + std::to_string(s.channels) + " channels"));
+    }
+    const size_t frames = s.samples.size() / static_cast<size_t>(s.channels);
+    std::vector<float> mono(frames);
+    for (size_t i = 0; i < frames; ++i) {
+      double sum = 0;
+      for (int c = 0; c < s.channels; ++c) sum += s.samples[i * static_cast<size_t>(s.channels) + static_cast<size_t>(c)];
+      if (!std::isfinite(sum)) throw Error(file_error(s.name, "sample " + std::to_string(i) + " is not a finite number"));
+      mono[i] = static_cast<float>(sum / s.channels);
+    }
+    return s.sample_rate == rate ? mono : audio::resample(mono, s.sample_rate, rate);
+  }
+
+  std::string bytes_;  // a tar member's encoded bytes, read by reader_
+  std::optional<audio::AudioReader> reader_;
+  std::vector<float> pcm_;
+  size_t pos_ = 0;
+};
+
+std::vector<int64_t> stream_windows(const AudioSource& source, const audio::Frontend& fe, int64_t W,
                                     const std::function<bool(int64_t, at::Tensor)>& emit) {
+  const std::string& path = source.name;
   const auto& fc = fe.config();
   const int64_t hop = fc.hop_length, frame = fc.frame_length();
   const int64_t span = (W - 1) * hop + frame;  // samples of one full window
   const int64_t keep = span + hop;              // enough for the end-aligned last window
   const float pad = fe.silence_value();
-  audio::DecodeOptions opts;
-  opts.sample_rate = fc.sample_rate;
-  audio::AudioReader reader(path, opts);
+  SampleStream reader(source, fc.sample_rate);
 
   std::vector<float> buf;  // samples [buf_start, buf_start + buf.size())
   int64_t buf_start = 0, total = 0, next_frame = 0;
@@ -126,17 +182,65 @@ struct FileState {
   std::optional<FileDone> done;
 };
 
+// A failure of one source: its name as where, the reason without a repeated name.
+Failure source_failure(const std::string& name, const std::exception& e) {
+  std::string reason = error_text(e);
+  const std::string prefix = file_error(name, "");
+  if (reason.starts_with(prefix)) reason = reason.substr(prefix.size());
+  const bool empty = reason.find("no audio samples") != std::string::npos || reason.find("holds no samples") != std::string::npos;
+  return {name, empty ? FailureKind::empty : FailureKind::unreadable, reason};
+}
+
 }  // namespace
 
-AudioEmbedder::AudioEmbedder(const Model& model, AudioEmbedOptions options) : model_(model), options_(options) {
-  if (!model.has_audio()) throw Error("this model has no audio tower");
-  if (options_.batch_windows < 1) throw UsageError("batch must be >= 1 window");
-  if (options_.decode_threads < 1 || options_.decode_threads > kMaxDecodeThreads) {
-    throw UsageError("decode threads must be in 1.." + std::to_string(kMaxDecodeThreads));
+AudioSource AudioSource::file(std::string path) {
+  AudioSource s;
+  s.kind = Kind::file;
+  s.name = std::move(path);
+  return s;
+}
+AudioSource AudioSource::encoded(std::string data, std::string name) {
+  AudioSource s;
+  s.kind = Kind::bytes;
+  s.bytes = std::move(data);
+  s.name = std::move(name);
+  return s;
+}
+AudioSource AudioSource::pcm(std::vector<float> samples, int sample_rate, int channels, std::string name) {
+  AudioSource s;
+  s.kind = Kind::pcm;
+  s.samples = std::move(samples);
+  s.sample_rate = sample_rate;
+  s.channels = channels;
+  s.name = std::move(name);
+  return s;
+}
+std::vector<AudioSource> AudioSource::files(const std::vector<std::string>& paths) {
+  std::vector<AudioSource> out;
+  out.reserve(paths.size());
+  for (const auto& p : paths) out.push_back(file(p));
+  return out;
+}
+
+void AudioEmbedOptions::validate(const std::string& where) const {
+  if (batch_windows < 1) throw UsageError(where + ": batch_windows must be >= 1, not " + std::to_string(batch_windows));
+  if (decode_threads < 1 || decode_threads > kMaxDecodeThreads) {
+    throw UsageError(where + ": decode_threads must be in 1.." + std::to_string(kMaxDecodeThreads) + ", not " +
+                     std::to_string(decode_threads));
   }
 }
 
+AudioEmbedder::AudioEmbedder(Model model, AudioEmbedOptions options) : model_(std::move(model)), options_(options) {
+  if (!model_.has_audio()) throw Error("this model has no audio tower");
+  options_.validate();
+}
+
 void AudioEmbedder::run(const std::vector<std::string>& files,
+                        const std::function<void(AudioEmbedding&&)>& on_result) const {
+  run(AudioSource::files(files), on_result);
+}
+
+void AudioEmbedder::run(const std::vector<AudioSource>& files,
                         const std::function<void(AudioEmbedding&&)>& on_result) const {
   const AudioConfig& ac = *model_.config().audio;
   const audio::Frontend fe(audio::FrontendConfig::named(ac.frontend));
@@ -163,6 +267,9 @@ void AudioEmbedder::run(const std::vector<std::string>& files,
     ++running;
     try {
       workers.emplace_back([&] {
+        // The front end's operators on one thread: the model uses every core meanwhile.
+        util::use_one_intra_op_thread_here();
+        c10::InferenceMode guard;
         for (size_t f; (f = next_file++) < files.size();) {
           FileDone done{f, {}, {}};
           try {
@@ -171,8 +278,7 @@ void AudioEmbedder::run(const std::vector<std::string>& files,
             });
             for (int64_t s : starts) done.starts_s.push_back(double(s) * frame_s);
           } catch (const std::exception& e) {
-            const std::string text = error_text(e);  // one line, naming the file
-            done.error = text.find(files[f]) != std::string::npos ? text : file_error(files[f], text);
+            done.failure = source_failure(files[f].name, e);
           }
           if (!queue.push(std::move(done))) break;
         }
@@ -200,11 +306,11 @@ void AudioEmbedder::run(const std::vector<std::string>& files,
   auto emit_ready = [&] {
     for (auto it = state.find(next_emit); it != state.end() && it->second.done; it = state.find(next_emit)) {
       FileState& s = it->second;
-      if (s.done->error.empty() && s.rows.size() < s.done->starts_s.size()) return;  // windows still in flight
+      if (!s.done->failure && s.rows.size() < s.done->starts_s.size()) return;  // windows still in flight
       AudioEmbedding out;
-      out.path = files[next_emit];
-      out.error = s.done->error;
-      if (out.error.empty()) {
+      out.path = files[next_emit].name;
+      out.failure = s.done->failure;
+      if (!out.failure) {
         std::vector<at::Tensor> rows;
         for (auto& [i, r] : s.rows) rows.push_back(r);
         const at::Tensor all = torch::stack(rows);
@@ -231,7 +337,7 @@ void AudioEmbedder::run(const std::vector<std::string>& files,
       if (static_cast<int64_t>(batch.size()) == B) run_batch();
     } else {
       auto& d = std::get<FileDone>(*item);
-      if (!d.error.empty()) state[d.file].rows.clear();
+      if (d.failure) state[d.file].rows.clear();
       state[d.file].done = std::move(d);
       if (!batch.empty() && running == 0) run_batch();
     }

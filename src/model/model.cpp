@@ -1,8 +1,10 @@
 #include "mulan/model.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <cmath>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,10 +31,11 @@ struct Model::Impl {
   model::MulanModel net{nullptr};
   c10::Device device{c10::kCPU};
 
-  // The audio tower, in eval mode, for the inference entry points.
+  // The audio tower, for the inference entry points: never switched to eval mode here (two
+  // threads would race); a model that training put in training mode is refused instead.
   model::AudioTowerImpl& audio_for_inference() {
     if (!net->audio) throw Error("this model has no audio tower");
-    net->audio->eval();
+    if (net->audio->is_training()) throw Error("the audio tower is in training mode: inference needs Model::set_training(false)");
     return *net->audio;
   }
 };
@@ -46,15 +49,46 @@ std::string shape_str(at::IntArrayRef s) {
 }
 }  // namespace
 
+namespace {
+// Builds the towers from a seed without touching the state of torch's global generator, which
+// the modules' constructors and initialisers draw from: its state is put back afterwards, and
+// one model is built at a time, so that a seed always gives the same weights.
+model::MulanModel build_net(const MulanConfig& config, uint64_t seed) {
+  static std::mutex building;
+  std::lock_guard<std::mutex> one_at_a_time(building);
+  at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle on the one global generator
+  at::Tensor saved;
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    saved = gen.get_state();
+  }
+  {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_current_seed(seed);
+  }
+  model::MulanModel net{nullptr};
+  try {
+    net = model::MulanModel(config);
+    if (net->audio) model::init_audio_weights(*net->audio);
+    if (net->text) model::init_bert_weights(*net->text);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(saved);
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(saved);
+  return net;
+}
+}  // namespace
+
 Model Model::init(const MulanConfig& config, uint64_t seed, c10::Device device) {
   config.validate("model config");
   Model m;
   m.impl_ = std::make_shared<Impl>();
   m.impl_->config = config;
-  torch::manual_seed(seed);
-  m.impl_->net = model::MulanModel(config);
-  if (m.impl_->net->audio) model::init_audio_weights(*m.impl_->net->audio);
-  if (m.impl_->net->text) model::init_bert_weights(*m.impl_->net->text);
+  m.impl_->net = build_net(config, seed);
+  m.impl_->net->eval();  // inference until training asks otherwise (set_training)
   m.impl_->net->to(device);
   m.impl_->device = device;
   return m;
@@ -136,6 +170,7 @@ at::Tensor Model::pooled_audio(const at::Tensor& windows) const {
   return impl_->audio_for_inference().pooled(windows.to(impl_->device, torch::kFloat32));
 }
 torch::nn::Module& Model::module() { return *impl_->net; }
+void Model::set_training(bool on) { impl_->net->train(on); }
 
 at::Tensor Model::embed_tokens(const at::Tensor& ids, const at::Tensor& mask) const {
   if (!has_text()) throw Error("this model has no text tower");
@@ -143,8 +178,8 @@ at::Tensor Model::embed_tokens(const at::Tensor& ids, const at::Tensor& mask) co
   if (ids.size(1) > impl_->config.text->max_position_embeddings) {
     throw Error("embed_tokens: " + std::to_string(ids.size(1)) + " tokens exceed max_position_embeddings");
   }
+  if (impl_->net->text->is_training()) throw Error("the text tower is in training mode: inference needs Model::set_training(false)");
   c10::InferenceMode guard;
-  impl_->net->text->eval();
   return finite_or_throw(impl_->net->text->forward(ids.to(impl_->device), mask.to(impl_->device)), "text");
 }
 

@@ -8,6 +8,21 @@ std::string file_error(const std::string& path, const std::string& message) {
   return "'" + path + "': " + message;
 }
 
+const char* to_string(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::unreadable: return "unreadable";
+    case FailureKind::malformed: return "malformed";
+    case FailureKind::too_large: return "too_large";
+    case FailureKind::empty: return "empty";
+    case FailureKind::duplicate: return "duplicate";
+    case FailureKind::not_finite: return "not_finite";
+    case FailureKind::other: break;
+  }
+  return "other";
+}
+
+std::string Failure::text() const { return where.empty() ? reason : file_error(where, reason); }
+
 namespace {
 // Length of the valid UTF-8 sequence at s[i] (1 to 4), or 0 if there is none.
 size_t utf8_length(std::string_view s, size_t i) {

@@ -1,6 +1,7 @@
 #include "util/threads.h"
 
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <sched.h>
 
 #include <cstdlib>
@@ -21,6 +22,12 @@ int use_available_cores() {
   const int n = available_cores();
   at::set_num_threads(n);
   return n;
+}
+
+void use_one_intra_op_thread_here() {
+  using SetThreads = void (*)(int);
+  static const auto set_threads = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  if (set_threads) set_threads(1);
 }
 
 }  // namespace mulan::util

@@ -12,4 +12,12 @@ int available_cores();
 // LibTorch's intra-op thread count to that and returns it.
 int use_available_cores();
 
+// Makes LibTorch's operators run on one thread when called from the calling thread, and
+// leaves every other thread's count alone: for worker threads (decoding, front ends) that run
+// next to a model using every core, as PyTorch's DataLoader workers do. It sets the calling
+// thread's OpenMP thread count in the OpenMP runtime that LibTorch loaded (found at run time,
+// so that a LibTorch bundling its own runtime gets the right one); with no OpenMP runtime
+// loaded it does nothing.
+void use_one_intra_op_thread_here();
+
 }  // namespace mulan::util

@@ -50,7 +50,7 @@ void check_against_python(const std::string& frontend, double seconds) {
   test::write_audio(wav, test::music(seconds, 16000, 4), 1, 16000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
   const auto got = embed(model, {wav}, 4, 1);
   ASSERT_EQ(got.size(), 1u);
-  ASSERT_TRUE(got[0].error.empty()) << got[0].error;
+  ASSERT_TRUE(got[0].ok()) << got[0].failure->text();
   const auto r = test::run_python("embed_audio_reference.py", test::shell_quote(model) + " " + test::shell_quote(wav) +
                                                                    " " + test::shell_quote(dir.file("ref.npy")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -94,9 +94,13 @@ TEST(AudioEmbed, KeepsInputOrderSkipsBadFilesAndThreadsChangeNothing) {
   for (size_t i = 0; i < files.size(); ++i) {
     EXPECT_EQ(one[i].path, files[i]);
     const bool bad = files[i].find("bad") != std::string::npos || files[i].find("missing") != std::string::npos;
-    EXPECT_EQ(!one[i].error.empty(), bad) << files[i] << ": " << one[i].error;
+    EXPECT_EQ(!one[i].ok(), bad) << files[i];
     if (bad) {
-      EXPECT_NE(one[i].error.find(files[i]), std::string::npos);
+      ASSERT_TRUE(one[i].failure);
+      EXPECT_EQ(one[i].failure->where, files[i]);
+      EXPECT_EQ(one[i].failure->kind, FailureKind::unreadable);
+      EXPECT_NE(one[i].failure->text().find(files[i]), std::string::npos);
+      EXPECT_EQ(one[i].failure->reason.find(files[i]), std::string::npos) << "the reason repeats the path";
       continue;
     }
     EXPECT_LE((one[i].embedding - two[i].embedding).abs().max().item<double>(), 1e-5);

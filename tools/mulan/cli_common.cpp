@@ -7,7 +7,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "eval/embedding_cache.h"
 #include "mulan/error.h"
+#include "mulan/model.h"
+#include "mulan/params.h"
 
 namespace mulan::cli {
 
@@ -74,12 +77,40 @@ const std::atomic<int>* install_stop_signals() {
 CLI::Validator device_validator() {
   return CLI::Validator(
       [](const std::string& d) -> std::string {
-        const bool ok = d == "cpu" || d == "cuda" ||
-                        (d.starts_with("cuda:") && d.size() > 5 && d.size() <= 8 &&
-                         d.find_first_not_of("0123456789", 5) == std::string::npos);
-        return ok ? "" : "must be cpu, cuda or cuda:N, not '" + d + "'";
+        try {
+          parse_device(d);
+          return "";
+        } catch (const Error& e) {
+          return e.what();
+        }
       },
       "cpu|cuda|cuda:N", "device");
+}
+
+CLI::Option* add_model_option(CLI::App* cmd, std::string& dir) {
+  return cmd->add_option("--model", dir, "Model directory (config.json, model.safetensors, vocab.txt)")->required();
+}
+
+CLI::Option* add_device_option(CLI::App* cmd, std::string& device) {
+  return cmd->add_option("--device", device, "Where the model runs: cpu, cuda or cuda:N")
+      ->capture_default_str()
+      ->check(device_validator());
+}
+
+CLI::Option* add_threads_option(CLI::App* cmd, int& threads) {
+  return cmd->add_option("--threads", threads, "Audio files decoded ahead in parallel with the model")
+      ->capture_default_str()
+      ->check(CLI::Range(1, kMaxDecodeThreads));
+}
+
+std::string CacheArgs::resolve() const {
+  if (none && !dir.empty()) throw UsageError("--cache and --no-cache exclude each other");
+  return none ? "" : dir.empty() ? eval::default_cache_dir() : dir;
+}
+
+void add_cache_options(CLI::App* cmd, CacheArgs& a) {
+  cmd->add_option("--cache", a.dir, "Embedding cache folder (default: $MULAN_CACHE, $XDG_CACHE_HOME/mulan or ~/.cache/mulan)");
+  cmd->add_flag("--no-cache", a.none, "Neither read nor write the embedding cache");
 }
 
 namespace {

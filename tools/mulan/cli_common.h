@@ -34,8 +34,23 @@ void print_skipped(const std::vector<std::string>& items, std::size_t max_lines 
 // with 128 + signal.
 const std::atomic<int>* install_stop_signals();
 
-// --device: "cpu", "cuda" or "cuda:N"; anything else is a usage error (exit 2).
+// --device: "cpu", "cuda" or "cuda:N", checked by the library's parse_device: anything else,
+// or a CUDA device this build or machine does not have, is a usage error (exit 2).
 CLI::Validator device_validator();
+
+// The options every model-using subcommand shares, parsed and checked in one place (defaults
+// from mulan::default_params(), params.h).
+CLI::Option* add_model_option(CLI::App* cmd, std::string& dir);    // --model DIR (required)
+CLI::Option* add_device_option(CLI::App* cmd, std::string& device);  // --device
+// --threads J: audio sources decoded ahead of the model.
+CLI::Option* add_threads_option(CLI::App* cmd, int& threads);
+// --cache DIR and --no-cache; resolve() gives the folder to use ("" for none).
+struct CacheArgs {
+  std::string dir;
+  bool none = false;
+  std::string resolve() const;  // UsageError when both are given
+};
+void add_cache_options(CLI::App* cmd, CacheArgs& a);
 // A number > 0 (positive_number) or >= 0 (non_negative_number), finite, with a message that says
 // so (CLI11's own ones print the range of a double).
 CLI::Validator positive_number();

@@ -1,4 +1,4 @@
-// mulan embed-audio --model DIR [--windows] [--batch N] [--threads J] [--out OUT.npy] FILE...
+// mulan embed-audio --model DIR [--device D] [--windows] [--batch N] [--threads J] [--out OUT.npy] FILE...
 #include <torch/torch.h>
 
 #include <iostream>
@@ -6,7 +6,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "mulan/audio_embed.h"
+#include "mulan/context.h"
 #include "mulan/error.h"
 #include "mulan/npy.h"
 #include "util/atomic_file.h"
@@ -17,24 +17,20 @@ namespace {
 struct EmbedAudioArgs {
   std::string model, out;
   std::vector<std::string> files;
-  int batch = 8, threads = 1;
+  ContextParams params = default_params();
   bool windows = false;
 };
 
 std::vector<float> row(const at::Tensor& t) { return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel()); }
 
 void run_embed_audio(const EmbedAudioArgs& a) {
-  const Model model = Model::load(a.model);
-  AudioEmbedOptions opts;
-  opts.batch_windows = a.batch;
-  opts.decode_threads = a.threads;
-  opts.keep_windows = a.windows;
+  const auto ctx = Context::load(a.model, a.params);
   std::vector<at::Tensor> rows;
   nlohmann::json index = nlohmann::json::array();  // what each .npy row is
   std::vector<std::string> failed;
-  AudioEmbedder(model, opts).run(a.files, [&](AudioEmbedding&& e) {
-    if (!e.error.empty()) {
-      std::cerr << "mulan: skipped: " << printable(e.error) << "\n";
+  ctx->embed_audio(AudioSource::files(a.files), [&](AudioEmbedding&& e) {
+    if (e.failure) {
+      std::cerr << "mulan: skipped: " << printable(e.failure->text()) << "\n";
       failed.push_back(e.path);
       return;
     }
@@ -56,9 +52,9 @@ void run_embed_audio(const EmbedAudioArgs& a) {
       }
     }
     std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << std::endl;
-  });
+  }, a.windows);
   if (!a.out.empty()) {
-    const at::Tensor all = rows.empty() ? torch::zeros({0, model.config().embed_dim}) : torch::cat(rows);
+    const at::Tensor all = rows.empty() ? torch::zeros({0, ctx->embed_dim()}) : torch::cat(rows);
     write_npy(a.out, all);
     write_file_atomic(a.out + ".json", index.dump(1) + "\n");
     std::cerr << "embed-audio: wrote " << a.out << ": [" << all.size(0) << ", " << all.size(1) << "] float32 and "
@@ -78,15 +74,15 @@ void register_embed_audio(CLI::App& app) {
       "embed-audio", "Embed recordings with a model's audio tower: consecutive 10 s windows (the last one aligned to "
                      "the end), their mean L2-normalised; one unit-length 128-d vector per file, in input order");
   auto a = std::make_shared<EmbedAudioArgs>();
-  cmd->add_option("--model", a->model, "Model directory")->required();
+  add_model_option(cmd, a->model);
+  add_device_option(cmd, a->params.device);
   cmd->add_flag("--windows", a->windows, "Also give every window's embedding and start time");
-  cmd->add_option("--batch", a->batch, "Windows per forward pass (from one or several files)")
+  cmd->add_option("--batch", a->params.audio_batch_windows, "Windows per forward pass (from one or several files)")
       ->capture_default_str()->check(positive_number());
-  cmd->add_option("--threads", a->threads, "Files decoded ahead in parallel with the model")
-      ->capture_default_str()->check(CLI::Range(1, kMaxDecodeThreads));
+  add_threads_option(cmd, a->params.decode_threads);
   cmd->add_option("--out", a->out, "Write a float32 .npy ([files, 128], or [windows, 128] with --windows) and "
                                    "OUT.json naming each row, instead of JSON lines on stdout");
-  cmd->add_option("FILE", a->files, "Audio files")->required();
+  cmd->add_option("FILE", a->files, "Audio files, or members of WebDataset shards (SHARD.tar#KEY.flac)")->required();
   cmd->callback([a] { run_embed_audio(*a); });
 }
 

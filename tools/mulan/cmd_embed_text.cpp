@@ -1,4 +1,4 @@
-// mulan embed-text --model DIR [--batch N] [--out OUT.npy] [TEXT ...]: 128-d text embeddings.
+// mulan embed-text --model DIR [--batch N] [--device D] [--out OUT.npy] [TEXT ...]: 128-d text embeddings.
 #include <torch/torch.h>
 
 #include <iostream>
@@ -6,17 +6,16 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "mulan/context.h"
 #include "mulan/error.h"
-#include "mulan/model.h"
 #include "mulan/npy.h"
-#include "mulan/tokenizer.h"
 
 namespace mulan::cli {
 
 namespace {
 struct EmbedTextArgs {
   std::string model, out;
-  int64_t batch = 32;
+  ContextParams params = default_params();
   std::vector<std::string> texts;
 };
 
@@ -25,9 +24,8 @@ void run_embed_text(EmbedTextArgs a) {
     std::string line;
     for (int64_t n = 1; read_line(std::cin, line, n); ++n) a.texts.push_back(line);
   }
-  const Model model = Model::load(a.model);
-  const text::Tokenizer tokenizer = load_tokenizer(a.model, model);
-  const at::Tensor e = embed_texts(model, tokenizer, a.texts, a.batch);
+  const auto ctx = Context::load(a.model, a.params);
+  const at::Tensor e = ctx->embed_texts(a.texts);
   if (!a.out.empty()) {
     write_npy(a.out, e);
     std::cerr << "embed-text: wrote " << a.out << ": [" << e.size(0) << ", " << e.size(1) << "] float32\n";
@@ -46,8 +44,9 @@ void register_embed_text(CLI::App& app) {
   auto* cmd = app.add_subcommand("embed-text", "Embed texts (the arguments, or one per stdin line) with a "
                                                "model's text tower: unit-length 128-d vectors");
   auto a = std::make_shared<EmbedTextArgs>();
-  cmd->add_option("--model", a->model, "Model directory")->required();
-  cmd->add_option("--batch", a->batch, "Texts per forward pass")->capture_default_str()->check(positive_number());
+  add_model_option(cmd, a->model);
+  add_device_option(cmd, a->params.device);
+  cmd->add_option("--batch", a->params.text_batch, "Texts per forward pass")->capture_default_str()->check(positive_number());
   cmd->add_option("--out", a->out, "Write a float32 [N, 128] .npy instead of JSON lines on stdout");
   cmd->add_option("TEXT", a->texts, "Texts to embed; none reads stdin, one text a line");
   cmd->callback([a] { run_embed_text(*a); });

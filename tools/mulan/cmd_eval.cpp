@@ -17,8 +17,7 @@ namespace {
 
 struct CommonArgs {
   eval::ModelOptions model;
-  std::string cache;  // "" = the default folder
-  bool no_cache = false;
+  CacheArgs cache;
   std::string out;
 };
 
@@ -38,24 +37,19 @@ const char* kOutputHelp =
     "which then goes to stderr.";
 
 void add_common(CLI::App* cmd, CommonArgs& a, bool audio) {
-  cmd->add_option("--model", a.model.dir, "Model directory")->required();
+  add_model_option(cmd, a.model.dir);
   cmd->add_option("--model-name", a.model.name, "The model's name in the results (default: the directory's name)");
   cmd->add_option("--out", a.out, "Write the result JSON here (atomically); - prints it on stdout");
-  cmd->add_option("--device", a.model.device, "Where the model runs: cpu, cuda or cuda:N")->capture_default_str()->check(device_validator());
+  add_device_option(cmd, a.model.device);
   cmd->add_option("--text-batch", a.model.text_batch, "Texts per forward pass")
       ->capture_default_str()
       ->check(positive_number());
   if (audio) {
-    cmd->add_option("--cache", a.cache,
-                    "Embedding cache folder (default: $MULAN_CACHE, $XDG_CACHE_HOME/mulan or "
-                    "~/.cache/mulan)");
-    cmd->add_flag("--no-cache", a.no_cache, "Neither read nor write the embedding cache");
+    add_cache_options(cmd, a.cache);
     cmd->add_option("--batch", a.model.batch_windows, "Audio windows per forward pass")
         ->capture_default_str()
         ->check(positive_number());
-    cmd->add_option("--threads", a.model.decode_threads, "Audio files decoded ahead in parallel with the model")
-        ->capture_default_str()
-        ->check(CLI::Range(1, kMaxDecodeThreads));
+    add_threads_option(cmd, a.model.decode_threads);
   }
   cmd->footer(std::string(audio ? kMetricsHelp : "") + (audio ? kAudioHelp : "") + kOutputHelp);
 }
@@ -63,8 +57,7 @@ void add_common(CLI::App* cmd, CommonArgs& a, bool audio) {
 eval::ModelOptions resolve(const CommonArgs& a) {
   eval::ModelOptions m = a.model;
   m.mulan_version = MULAN_VERSION;
-  if (a.no_cache && !a.cache.empty()) throw UsageError("--cache and --no-cache exclude each other");
-  m.cache_dir = a.no_cache ? "" : a.cache.empty() ? eval::default_cache_dir() : a.cache;
+  m.cache_dir = a.cache.resolve();
   return m;
 }
 

@@ -1,0 +1,125 @@
+#include "mulan/context.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "mulan/model.h"
+#include "mulan/tokenizer.h"
+
+namespace mulan {
+
+ContextParams default_params() { return ContextParams{}; }
+
+void ContextParams::validate(const std::string& where) const {
+  parse_device(device);
+  if (text_batch < 1) throw UsageError(where + ": text_batch must be >= 1, not " + std::to_string(text_batch));
+  AudioEmbedOptions audio{audio_batch_windows, decode_threads, false};
+  if (audio_batch_windows < 1) {
+    throw UsageError(where + ": audio_batch_windows must be >= 1, not " + std::to_string(audio_batch_windows));
+  }
+  audio.validate(where);
+}
+
+c10::Device parse_device(const std::string& name) {
+  const bool cuda = name == "cuda" || name.starts_with("cuda:");
+  const bool syntax = name == "cpu" || name == "cuda" ||
+                      (name.starts_with("cuda:") && name.size() > 5 && name.size() <= 8 &&
+                       name.find_first_not_of("0123456789", 5) == std::string::npos);
+  if (!syntax) throw UsageError("device '" + printable(name) + "': must be cpu, cuda or cuda:N");
+  if (!cuda) return c10::Device(c10::kCPU);
+  if (!torch::cuda::is_available()) {
+    throw UsageError("device '" + name + "': this build of mulan has no CUDA, or the machine has no CUDA GPU");
+  }
+  const c10::Device d(name);
+  const int64_t n = static_cast<int64_t>(torch::cuda::device_count());
+  if (d.has_index() && d.index() >= n) {
+    throw UsageError("device '" + name + "': the machine has " + std::to_string(n) + " CUDA GPU" + (n == 1 ? "" : "s"));
+  }
+  return d;
+}
+
+struct Context::Impl {
+  std::string dir;
+  ContextParams params;
+  Model model;
+  std::optional<text::Tokenizer> tokenizer;
+  std::optional<AudioEmbedder> audio;
+};
+
+Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Context::~Context() = default;
+
+std::shared_ptr<const Context> Context::load(const std::string& dir, const ContextParams& params) {
+  params.validate();
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->params = params;
+  impl->model = Model::load(dir, parse_device(params.device));
+  if (impl->model.has_text()) impl->tokenizer.emplace(load_tokenizer(dir, impl->model));
+  if (impl->model.has_audio()) impl->audio.emplace(impl->model, AudioEmbedOptions{params.audio_batch_windows, params.decode_threads, false});
+  return std::shared_ptr<const Context>(new Context(std::move(impl)));
+}
+
+const std::string& Context::dir() const { return impl_->dir; }
+const MulanConfig& Context::config() const { return impl_->model.config(); }
+const ContextParams& Context::params() const { return impl_->params; }
+bool Context::has_text() const { return impl_->model.has_text(); }
+bool Context::has_audio() const { return impl_->model.has_audio(); }
+int64_t Context::embed_dim() const { return impl_->model.config().embed_dim; }
+const Model& Context::model() const { return impl_->model; }
+
+const text::Tokenizer& Context::tokenizer() const {
+  if (!impl_->tokenizer) throw Error(file_error(impl_->dir, "holds no text tower"));
+  return *impl_->tokenizer;
+}
+
+at::Tensor Context::embed_texts(const std::vector<std::string>& texts) const {
+  return mulan::embed_texts(impl_->model, tokenizer(), texts, impl_->params.text_batch);
+}
+
+void Context::embed_audio(const std::vector<AudioSource>& sources, const std::function<void(AudioEmbedding&&)>& on_result,
+                          bool keep_windows) const {
+  if (!impl_->audio) throw Error(file_error(impl_->dir, "holds no audio tower"));
+  if (!keep_windows) return impl_->audio->run(sources, on_result);
+  AudioEmbedder(impl_->model, AudioEmbedOptions{impl_->params.audio_batch_windows, impl_->params.decode_threads, true})
+      .run(sources, on_result);
+}
+
+AudioEmbedding Context::embed_audio(const AudioSource& source, bool keep_windows) const {
+  std::optional<AudioEmbedding> out;
+  embed_audio(std::vector<AudioSource>{source}, [&](AudioEmbedding&& e) { out = std::move(e); }, keep_windows);
+  if (out->failure) throw Error(out->failure->text());
+  return std::move(*out);
+}
+
+at::Tensor cosine_scores(const at::Tensor& audio, const at::Tensor& text) {
+  if (audio.dim() != 2 || text.dim() != 2 || audio.size(1) != text.size(1)) {
+    throw Error("cosine_scores: audio and text embeddings must be [A, d] and [T, d] with the same d");
+  }
+  namespace F = torch::nn::functional;
+  const auto unit = F::NormalizeFuncOptions().dim(1);
+  const auto dtype = audio.scalar_type() == torch::kFloat64 || text.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  return torch::matmul(F::normalize(audio.to(torch::kCPU, dtype), unit), F::normalize(text.to(torch::kCPU, dtype), unit).t());
+}
+
+std::vector<Hit> top_k(const at::Tensor& query, const at::Tensor& items, int64_t k) {
+  if (query.dim() != 1 || items.dim() != 2 || items.size(1) != query.size(0)) {
+    throw Error("top_k: the query must be [d] and the items [N, d] with the same d");
+  }
+  if (k < 1) throw UsageError("top_k: k must be >= 1, not " + std::to_string(k));
+  const at::Tensor scores = cosine_scores(items, query.unsqueeze(0)).squeeze(1).to(torch::kFloat64).contiguous();
+  const int64_t n = scores.size(0);
+  const double* s = scores.data_ptr<double>();
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  const auto keep = static_cast<std::ptrdiff_t>(std::min(k, n));
+  std::partial_sort(order.begin(), order.begin() + keep, order.end(),
+                    [&](int64_t a, int64_t b) { return s[a] > s[b] || (s[a] == s[b] && a < b); });
+  std::vector<Hit> out;
+  for (std::ptrdiff_t i = 0; i < keep; ++i) out.push_back({order[static_cast<size_t>(i)], s[order[static_cast<size_t>(i)]]});
+  return out;
+}
+
+}  // namespace mulan
