@@ -9,7 +9,7 @@
 #include <cmath>
 #include <filesystem>
 
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/audio_embed.h"
 #include "mulan/model.h"
 

@@ -3,7 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include "mulan/blas.h"
-#include "util/threads.h"
+#include "mulan/threads.h"
 
 int main(int argc, char** argv) {
   mulan::use_best_blas_kernels();

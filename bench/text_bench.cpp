@@ -5,7 +5,7 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/model.h"
 
 namespace {

@@ -11,7 +11,7 @@
 
 #include "data/pair_loader.h"
 #include "model/mulan_model.h"
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/model.h"
 #include "train/loss.h"
 #include "train/optimizer.h"

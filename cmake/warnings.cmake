@@ -5,5 +5,5 @@ endfunction()
 
 # Reuse the library's LibTorch precompiled header in an executable target.
 function(mulan_use_pch target)
-  target_precompile_headers(${target} REUSE_FROM mulan)
+  target_precompile_headers(${target} REUSE_FROM mulan_util)
 endfunction()

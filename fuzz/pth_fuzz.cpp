@@ -12,7 +12,7 @@
 #include <string>
 
 #include "fuzz_support.h"
-#include "model/torch_checkpoint.h"
+#include "import/torch_checkpoint.h"
 #include "mulan/error.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {

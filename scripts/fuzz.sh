@@ -97,7 +97,7 @@ build_torch_checkpoint() {
   ((torch_checkpoint_built)) && return
   torch_checkpoint_built=1
   "$cxx" "${flags[@]}" "${torch_flags[@]}" -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
-    -c -o "$out/torch_checkpoint.o" "$root/src/model/torch_checkpoint.cpp"
+    -c -o "$out/torch_checkpoint.o" "$root/src/import/torch_checkpoint.cpp"
 }
 
 # Seeds for both: small real torch.save files and hand-made archives (NAME.pt, zip-*), and bare

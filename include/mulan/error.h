@@ -21,6 +21,20 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+// An option of the library (a field of an options struct, by its name there) with a value that
+// makes no sense: what() is "FIELD MESSAGE". The CLI shows the flag bound to the field instead
+// ("--holdout must be in (0, 1)"), the Python module the keyword argument.
+class OptionError : public UsageError {
+ public:
+  OptionError(const std::string& field, const std::string& message)
+      : UsageError(field + " " + message), field_(field), message_(message) {}
+  const std::string& field() const { return field_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  std::string field_, message_;
+};
+
 // Long work stopped at a signal's request (SIGTERM, SIGINT) after saving its state: a training
 // run with its checkpoint written. The CLI exits with 128 + signal, as a shell reports a process
 // the signal ended; running the same command again continues the work.

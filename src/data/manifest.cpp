@@ -1,4 +1,4 @@
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 
 #include <filesystem>
 #include <fstream>

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 
 namespace mulan::data {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 
 namespace mulan::data {
 

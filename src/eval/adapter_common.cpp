@@ -5,9 +5,9 @@
 #include <filesystem>
 
 #include "eval/adapter_util.h"
-#include "eval/adapters.h"
+#include "mulan/eval_adapters.h"
 #include "mulan/error.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::eval {
 namespace fs = std::filesystem;

@@ -14,7 +14,7 @@
 #include <unordered_map>
 
 #include "eval/adapter_util.h"
-#include "eval/adapters.h"
+#include "mulan/eval_adapters.h"
 #include "mulan/error.h"
 
 namespace mulan::eval {
@@ -54,7 +54,7 @@ std::string split_of(const std::string& csv, const std::map<std::string, std::st
 // Audio files under DIR (recursively) by file stem; of two files with one stem the smaller path wins.
 std::unordered_map<std::string, fs::path> index_audio(const fs::path& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw Error(file_error(dir.string(), "not a folder (--audio)"));
+  if (!fs::is_directory(dir, ec)) throw Error(file_error(dir.string(), "not a folder (the audio folder)"));
   std::unordered_map<std::string, fs::path> index;
   const auto& exts = audio_extensions();
   for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
@@ -121,7 +121,7 @@ Ontology read_ontology(const std::string& path) {
 std::vector<std::string> audioset_subset_candidates(const Ontology& o, const std::string& subset,
                                                     const std::string& ontology_path) {
   if (subset == "gen25") return o.find_by_name("Music genre", ontology_path).children;
-  if (subset != "mu141") throw UsageError("--subset must be gen25 or mu141, not '" + subset + "'");
+  if (subset != "mu141") throw OptionError("subset", "must be gen25 or mu141, not '" + subset + "'");
   const OntologyClass& root = o.find_by_name("Music", ontology_path);
   std::vector<std::string> out;
   std::set<std::string> seen = {root.id};
@@ -202,13 +202,13 @@ std::vector<std::string> segment_file_stems(const Segment& s) {
 }
 
 AdapterResult build_audioset(const AudioSetOptions& o) {
-  if (o.segments.empty()) throw UsageError("give at least one --segments CSV");
+  if (o.segments.empty()) throw OptionError("segments", "must name at least one CSV");
   for (const auto& [csv, split] : o.split_of) {
-    if (split != "train" && split != "val" && split != "test") throw UsageError("--split-of " + csv + ": split must be train, val or test");
+    if (split != "train" && split != "val" && split != "test") throw OptionError("split_of", csv + ": split must be train, val or test");
     const bool known = std::any_of(o.segments.begin(), o.segments.end(), [&](const std::string& s) {
       return s == csv || fs::path(s).filename().string() == csv;
     });
-    if (!known) throw UsageError("--split-of " + csv + ": no --segments file has that path or name");
+    if (!known) throw OptionError("split_of", csv + ": no segments file has that path or name");
   }
   const Ontology ontology = read_ontology(o.ontology);
   const std::vector<std::string> candidates = audioset_subset_candidates(ontology, o.subset, o.ontology);

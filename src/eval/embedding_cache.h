@@ -19,13 +19,12 @@
 #include <vector>
 
 #include "mulan/audio_embed.h"
+#include "mulan/eval.h"
 #include "mulan/model.h"
 
 namespace mulan::eval {
 
-// The cache folder when --cache is not given: $MULAN_CACHE, else $XDG_CACHE_HOME/mulan, else
-// $HOME/.cache/mulan; "" when none of them is set.
-std::string default_cache_dir();
+// default_cache_dir() is declared in mulan/eval.h.
 
 // The identity of an audio file as the cache sees it; nullopt when it cannot be stat'ed.
 struct FileKey {

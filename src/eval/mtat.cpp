@@ -9,7 +9,7 @@
 #include <set>
 
 #include "eval/adapter_util.h"
-#include "eval/adapters.h"
+#include "mulan/eval_adapters.h"
 #include "mulan/error.h"
 
 namespace mulan::eval {
@@ -106,7 +106,7 @@ std::vector<std::size_t> mtat_top_tags(const MtatAnnotations& a, std::size_t n) 
 
 AdapterResult build_mtat(const MtatOptions& o) {
   if (o.tag_set != "top50" && o.tag_set != "all188") {
-    throw UsageError("--tags must be top50 or all188, not '" + o.tag_set + "'");
+    throw OptionError("tag_set", "must be top50 or all188, not '" + o.tag_set + "'");
   }
   const MtatAnnotations a = read_mtat_annotations(o.annotations);
   if (a.clips.empty()) throw Error(file_error(o.annotations, "no clip rows after the header"));

@@ -10,7 +10,7 @@
 #include <unordered_map>
 
 #include "eval/adapter_util.h"
-#include "eval/adapters.h"
+#include "mulan/eval_adapters.h"
 #include "mulan/error.h"
 
 namespace mulan::eval {
@@ -80,7 +80,7 @@ std::vector<Playlist> read_playlists(const std::string& path) {
 AdapterResult build_playlists(const PlaylistOptions& o) {
   const std::vector<Playlist> playlists = read_playlists(o.playlists);
   std::error_code ec;
-  if (!fs::is_directory(o.track_dir, ec)) throw Error(file_error(o.track_dir, "not a folder (--tracks)"));
+  if (!fs::is_directory(o.track_dir, ec)) throw Error(file_error(o.track_dir, "not a folder (the tracks folder)"));
   const fs::path tracks = detail::canonical_dir(o.track_dir);
   const fs::path out = detail::canonical_dir(o.out_dir);
 

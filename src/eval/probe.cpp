@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "mulan/error.h"
 
 namespace mulan::eval {

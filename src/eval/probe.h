@@ -13,13 +13,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "mulan/eval.h"  // ProbeFitOptions
+
 namespace mulan::eval {
 
-struct ProbeFitOptions {
-  int64_t max_iter = 1000;          // L-BFGS iterations at most
-  double tolerance_grad = 1e-9;     // stop when every gradient entry is below this
-  double tolerance_change = 1e-20;  // stop when the loss or the step changes less than this (stalled)
-};
 
 struct LinearProbe {
   at::Tensor weight;       // [D, K] float64
@@ -37,8 +34,7 @@ LinearProbe fit_linear_probe(const at::Tensor& x, const at::Tensor& y, double l2
 // sklearn's C for an l2 strength on N training examples: 1 / (l2 * N).
 double sklearn_c(double l2, int64_t n);
 
-// The default grid of l2 strengths: 10^-7 ... 10^0, one per decade.
-std::vector<double> default_l2_grid();
+// default_l2_grid() is declared in mulan/eval.h.
 
 struct L2Trial {
   double l2 = 0;

@@ -6,7 +6,7 @@
 #include <numeric>
 #include <set>
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "eval/protocol_common.h"
 #include "eval/provenance.h"
 #include "mulan/error.h"
@@ -44,7 +44,7 @@ at::Tensor feature_matrix(const std::vector<const data::Recording*>& rows, const
 
 EvalOutput run_probe(const ModelOptions& mo, const ProbeOptions& o) {
   check_field(o.field);
-  if (!(o.holdout > 0 && o.holdout < 1)) throw UsageError("--holdout must be in (0, 1)");
+  if (!(o.holdout > 0 && o.holdout < 1)) throw OptionError("holdout", "must be in (0, 1)");
   EvalOutput out;
   const data::Manifest train_m = read_eval_manifest(o.train, "", out);
   const data::Manifest test_m = read_eval_manifest(o.test, o.test_split, out);
@@ -101,7 +101,7 @@ EvalOutput run_probe(const ModelOptions& mo, const ProbeOptions& o) {
   }
   if (overlap) {
     throw UsageError(std::to_string(overlap) + " test recordings are also training or validation data (first: " +
-                     first + "); choose splits with --train-split/--test-split or --val");
+                     first + "); choose other train and test splits, or other validation data");
   }
 
   // Embed every recording once (one cache pass), then drop the ones that failed.

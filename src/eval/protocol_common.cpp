@@ -15,15 +15,7 @@ namespace mulan::eval {
 using nlohmann::json;
 
 LoadedModel load_model(const ModelOptions& options, bool need_text, bool need_audio) {
-  std::optional<c10::Device> device;
-  try {
-    device.emplace(options.device);
-  } catch (const c10::Error&) {
-    throw UsageError("--device must be cpu, cuda or cuda:N, not '" + options.device + "'");
-  }
-  if (device->is_cuda() && !torch::cuda::is_available())
-    throw Error("--device " + options.device + ": CUDA is not available");
-  LoadedModel m{Model::load(options.dir, *device), model_hash(options.dir)};
+  LoadedModel m{Model::load(options.dir, parse_device(options.device)), model_hash(options.dir)};
   if (need_text && !m.model.has_text()) throw Error(file_error(options.dir, "the model has no text tower"));
   if (need_audio && !m.model.has_audio()) throw Error(file_error(options.dir, "the model has no audio tower"));
   return m;
@@ -64,7 +56,7 @@ at::Tensor embed_text_list(const LoadedModel& model, const ModelOptions& options
 }
 
 void check_field(const std::string& field) {
-  if (field != "tags" && field != "labels") throw UsageError("--field must be 'tags' or 'labels', not '" + field + "'");
+  if (field != "tags" && field != "labels") throw OptionError("field", "must be 'tags' or 'labels', not '" + field + "'");
 }
 
 const std::vector<std::string>& tags_of(const data::Recording& r, const std::string& field) {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 #include "eval/embedding_cache.h"
-#include "eval/protocols.h"
+#include "mulan/eval.h"
 #include "mulan/model.h"
 
 namespace mulan::eval {

@@ -1,4 +1,4 @@
-#include "eval/report.h"
+#include "mulan/eval_report.h"
 
 #include <algorithm>
 #include <cctype>

@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "eval/protocol_common.h"
 #include "eval/provenance.h"
 #include "mulan/error.h"

@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "eval/protocol_common.h"
 #include "eval/provenance.h"
 #include "mulan/error.h"
@@ -36,7 +36,7 @@ std::vector<std::string> read_tag_list(const std::string& path) {
 
 std::string expand_prompt(const std::string& prompt, const std::string& tag) {
   if (prompt.find("{}") == std::string::npos)
-    throw UsageError("--prompt must contain {} (where the tag goes): '" + prompt + "'");
+    throw OptionError("prompt", "must contain {} (where the tag goes): '" + prompt + "'");
   std::string out;
   for (std::size_t i = 0; i < prompt.size();) {
     if (prompt.compare(i, 2, "{}") == 0) {

@@ -16,7 +16,7 @@
 #include "mulan/frontend.h"
 #include "mulan/windows.h"
 #include "audio/tar.h"
-#include "util/threads.h"
+#include "mulan/threads.h"
 
 namespace mulan {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "mulan/error.h"
 #include "util/field_reader.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 #include "util/read_file.h"
 
 namespace mulan {

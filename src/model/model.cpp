@@ -12,7 +12,7 @@
 #include "model/mulan_model.h"
 #include "model/weights_fit.h"
 #include "mulan/error.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 #include "util/read_file.h"
 
 namespace mulan {

@@ -1,4 +1,4 @@
-#include "model/presets.h"
+#include "mulan/presets.h"
 
 #include <algorithm>
 #include <map>

@@ -7,7 +7,7 @@
 
 #include "mulan/error.h"
 #include "mulan/safetensors.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan {
 namespace {

@@ -16,9 +16,9 @@
 #include "mulan/error.h"
 #include "synth/draw.h"
 #include "synth/styles.h"
-#include "synth/synth.h"
-#include "util/atomic_file.h"
-#include "util/threads.h"
+#include "mulan/synth.h"
+#include "mulan/atomic_file.h"
+#include "mulan/threads.h"
 
 namespace mulan::synth {
 namespace {
@@ -67,7 +67,7 @@ json clip_json(const Clip& c, double seconds) {
 }
 
 void validate(const CorpusOptions& o) {
-  if (o.out_dir.empty()) throw UsageError("synth: --out is required");
+  if (o.out_dir.empty()) throw OptionError("out_dir", "is required");
   if (o.clips < 1 || o.clips > 10'000'000)
     throw UsageError("synth: --clips must be between 1 and 10000000, got " + std::to_string(o.clips));
   if (!(o.seconds >= 0.5 && o.seconds <= 3600)) throw UsageError("synth: --seconds must be between 0.5 and 3600");

@@ -3,7 +3,7 @@
 
 #include "synth/draw.h"
 #include "synth/styles.h"
-#include "synth/synth.h"
+#include "mulan/synth.h"
 
 namespace mulan::synth {
 

@@ -17,7 +17,7 @@
 #include <mutex>
 
 #include "mulan/error.h"
-#include "synth/synth.h"
+#include "mulan/synth.h"
 
 namespace mulan::synth {
 
@@ -161,7 +161,7 @@ std::string find_soundfont(const std::string& requested) {
     if (fs::is_regular_file(c, ec)) return c;
   throw Error(
       "no SoundFont found (looked for /usr/share/sounds/sf2/{FluidR3_GM,default-GM,TimGM6mb}.sf2); install "
-      "fluid-soundfont-gm or pass --soundfont FILE.sf2");
+      "fluid-soundfont-gm or name a SoundFont file (the soundfont option)");
 }
 
 namespace {

@@ -5,7 +5,7 @@
 #include <cctype>
 
 #include "synth/draw.h"
-#include "synth/synth.h"
+#include "mulan/synth.h"
 #include "synth/words.h"
 
 namespace mulan::synth {

@@ -1,4 +1,4 @@
-#include "train/run_report.h"
+#include "mulan/train_report.h"
 
 #include <algorithm>
 #include <cmath>

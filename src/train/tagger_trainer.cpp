@@ -9,10 +9,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 #include "data/pair_loader.h"
 #include "data/shards.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "model/mulan_model.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
@@ -20,7 +20,7 @@
 #include "train/optimizer.h"
 #include "train/run_log.h"
 #include "train/validation.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::train {
 namespace fs = std::filesystem;

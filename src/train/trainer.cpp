@@ -12,7 +12,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 #include "data/pair_loader.h"
 #include "data/shards.h"
 #include "model/mulan_model.h"
@@ -26,7 +26,7 @@
 #include "train/run_log.h"
 #include "train/text_groups.h"
 #include "train/validation.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::train {
 namespace fs = std::filesystem;

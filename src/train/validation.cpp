@@ -7,7 +7,7 @@
 
 #include "data/pair_sampler.h"
 #include "data/spectrogram_cache.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "model/mulan_model.h"
 #include "mulan/error.h"
 #include "mulan/tokenizer.h"

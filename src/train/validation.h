@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 #include "mulan/frontend.h"
 #include "train/loss.h"
 

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "mulan/error.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan {
 namespace {

@@ -1,4 +1,4 @@
-#include "util/threads.h"
+#include "mulan/threads.h"
 
 #include <ATen/Parallel.h>
 #include <dlfcn.h>

@@ -2,7 +2,7 @@
 
 #include <fstream>
 
-#include "data/manifest.h"
+#include "mulan/manifest.h"
 #include "mulan/error.h"
 #include "support/test_support.h"
 

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "data/manifest.h"
-#include "eval/adapters.h"
+#include "mulan/manifest.h"
+#include "mulan/eval_adapters.h"
 #include "mulan/error.h"
 #include "support/test_support.h"
 

@@ -1,6 +1,6 @@
 // The evaluation metrics against sklearn (python3-sklearn, numpy) on random inputs with ties,
 // and a few hand-worked cases. Tolerance 1e-9: both sides compute in float64.
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -1,7 +1,7 @@
 // The four `mulan eval` protocols end to end on a tiny random model and generated audio: the
 // numbers against a direct computation (embed-audio / embed-text outputs, cosine and metrics
 // in numpy/sklearn), the result JSON's provenance, the embedding cache, failures and errors.
-#include "eval/protocols.h"
+#include "mulan/eval.h"
 
 #include <gtest/gtest.h>
 #include <sndfile.h>
@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "eval/probe.h"
 #include "mulan/error.h"
 #include "mulan/npy.h"

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "eval/report.h"
+#include "mulan/eval_report.h"
 #include "mulan/error.h"
 #include "support/test_support.h"
 

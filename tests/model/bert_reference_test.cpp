@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/model.h"
 #include "mulan/npy.h"
 #include "support/test_support.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan {
 namespace {

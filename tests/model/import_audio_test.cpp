@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "model/import_audio.h"
+#include "mulan/import.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 #include "mulan/npy.h"

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "model/import_bert.h"
-#include "model/presets.h"
+#include "import/import_bert.h"
+#include "mulan/presets.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 #include "support/test_support.h"

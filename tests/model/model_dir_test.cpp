@@ -4,11 +4,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 #include "support/test_support.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan {
 namespace {

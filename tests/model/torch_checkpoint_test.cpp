@@ -13,9 +13,9 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
-#include "model/import_bert.h"
-#include "model/presets.h"
-#include "model/torch_checkpoint.h"
+#include "import/import_bert.h"
+#include "mulan/presets.h"
+#include "import/torch_checkpoint.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 #include "support/test_support.h"

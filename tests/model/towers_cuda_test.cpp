@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/model.h"
 #include "support/test_support.h"
 

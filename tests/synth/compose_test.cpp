@@ -9,7 +9,7 @@
 #include "mulan/error.h"
 #include "synth/harmony.h"
 #include "synth/styles.h"
-#include "synth/synth.h"
+#include "mulan/synth.h"
 
 namespace mulan::synth {
 namespace {

@@ -15,7 +15,7 @@
 #include "mulan/audio.h"
 #include "mulan/error.h"
 #include "support/test_support.h"
-#include "synth/synth.h"
+#include "mulan/synth.h"
 
 namespace mulan::synth {
 namespace {

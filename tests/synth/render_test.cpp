@@ -12,7 +12,7 @@
 #include "mulan/error.h"
 #include "support/test_support.h"
 #include "synth/styles.h"
-#include "synth/synth.h"
+#include "mulan/synth.h"
 
 namespace mulan::synth {
 namespace {

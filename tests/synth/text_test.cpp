@@ -5,7 +5,7 @@
 #include <cctype>
 #include <set>
 
-#include "synth/synth.h"
+#include "mulan/synth.h"
 #include "synth/words.h"
 
 namespace mulan::synth {

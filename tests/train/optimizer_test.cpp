@@ -10,7 +10,7 @@
 #include <numbers>
 
 #include "model/mulan_model.h"
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/model.h"
 
 namespace mulan::train {

@@ -17,7 +17,7 @@
 #include <sstream>
 
 #include "support/test_support.h"
-#include "train/run_report.h"
+#include "mulan/train_report.h"
 #include "train/run_report_fixture.h"
 
 namespace mulan::test {

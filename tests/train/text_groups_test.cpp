@@ -8,7 +8,7 @@
 #include <random>
 
 #include "model/mulan_model.h"
-#include "model/presets.h"
+#include "mulan/presets.h"
 #include "mulan/tokenizer.h"
 
 namespace mulan::train {

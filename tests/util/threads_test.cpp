@@ -1,6 +1,6 @@
 // use_available_cores: LibTorch's intra-op threads follow the CPUs the process may use, as
 // coreutils' nproc counts them, whatever LibTorch's own core count says.
-#include "util/threads.h"
+#include "mulan/threads.h"
 
 #include <ATen/Parallel.h>
 #include <gtest/gtest.h>

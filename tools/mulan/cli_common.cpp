@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstdio>
 #include <iostream>
 
@@ -85,6 +87,27 @@ CLI::Validator device_validator() {
         }
       },
       "cpu|cuda|cuda:N", "device");
+}
+
+namespace {
+const CLI::Option* find_flag(const CLI::App& app, const std::string& flag) {
+  for (const CLI::App* sub : app.get_subcommands()) {
+    if (const CLI::Option* o = find_flag(*sub, flag)) return o;
+    if (const CLI::Option* o = sub->get_option_no_throw(flag)) return o;
+  }
+  return nullptr;
+}
+}  // namespace
+
+std::string flag_for(const CLI::App& app, const std::string& field) {
+  // Fields whose flag is not their name with dashes.
+  static const std::map<std::string, std::string> renamed = {
+      {"tag_set", "--tags"}, {"out_dir", "--out"}, {"track_dir", "--tracks"}, {"tags_file", "--tags"}};
+  const auto it = renamed.find(field);
+  std::string flag = "--" + field;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  if (it != renamed.end() && find_flag(app, it->second)) return it->second;
+  return find_flag(app, flag) ? flag : field;
 }
 
 CLI::Option* add_model_option(CLI::App* cmd, std::string& dir) {

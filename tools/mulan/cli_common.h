@@ -38,6 +38,10 @@ const std::atomic<int>* install_stop_signals();
 // or a CUDA device this build or machine does not have, is a usage error (exit 2).
 CLI::Validator device_validator();
 
+// The flag of the subcommand being run that is bound to a library option field ("holdout" ->
+// "--holdout", "tag_set" -> "--tags"); the field itself when no flag is.
+std::string flag_for(const CLI::App& app, const std::string& field);
+
 // The options every model-using subcommand shares, parsed and checked in one place (defaults
 // from mulan::default_params(), params.h).
 CLI::Option* add_model_option(CLI::App* cmd, std::string& dir);    // --model DIR (required)

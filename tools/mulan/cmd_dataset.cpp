@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "eval/adapters.h"
+#include "mulan/eval_adapters.h"
 #include "mulan/error.h"
 
 namespace mulan::cli {

@@ -9,7 +9,7 @@
 #include "mulan/context.h"
 #include "mulan/error.h"
 #include "mulan/npy.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::cli {
 

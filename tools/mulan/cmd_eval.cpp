@@ -7,9 +7,9 @@
 #include "commands.h"
 #include "mulan/audio_embed.h"
 #include "eval/embedding_cache.h"
-#include "eval/protocols.h"
+#include "mulan/eval.h"
 #include "mulan/error.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::cli {
 

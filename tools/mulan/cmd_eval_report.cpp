@@ -2,8 +2,8 @@
 #include <iostream>
 
 #include "commands.h"
-#include "eval/report.h"
-#include "util/atomic_file.h"
+#include "mulan/eval_report.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::cli {
 

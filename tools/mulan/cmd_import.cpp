@@ -3,8 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "model/import_audio.h"
-#include "model/import_bert.h"
+#include "mulan/import.h"
 
 namespace mulan::cli {
 

@@ -3,11 +3,11 @@
 #include <iostream>
 
 #include "commands.h"
-#include "data/manifest.h"
-#include "model/presets.h"
+#include "mulan/manifest.h"
+#include "mulan/presets.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
-#include "util/atomic_file.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::cli {
 

@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "commands.h"
-#include "train/run_report.h"
-#include "util/atomic_file.h"
+#include "mulan/train_report.h"
+#include "mulan/atomic_file.h"
 
 namespace mulan::cli {
 

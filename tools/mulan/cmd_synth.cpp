@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "synth/synth.h"
+#include "mulan/synth.h"
 
 namespace mulan::cli {
 

@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "mulan/blas.h"
 #include "mulan/error.h"
-#include "util/threads.h"
+#include "mulan/threads.h"
 
 int main(int argc, char** argv) {
   mulan::use_best_blas_kernels();  // first: before any tensor work or thread
@@ -44,6 +44,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "mulan: usage error: " << mulan::printable(e.what()) << " (see 'mulan --help')\n";
+    return 2;
+  } catch (const mulan::OptionError& e) {
+    std::cerr << "mulan: usage error: " << mulan::printable(mulan::cli::flag_for(app, e.field()) + " " + e.message()) << "\n";
     return 2;
   } catch (const mulan::UsageError& e) {
     std::cerr << "mulan: usage error: " << mulan::printable(e.what()) << "\n";

@@ -1,4 +1,4 @@
-#include "model/import_bert.h"
+#include "import/import_bert.h"
 
 #include <torch/torch.h>
 
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "model/torch_checkpoint.h"
+#include "import/torch_checkpoint.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 #include "mulan/tokenizer.h"
@@ -69,7 +69,7 @@ TensorMap rename_hf_bert(const TensorMap& hf, bool drop_extra, std::vector<std::
         dropped.push_back(orig);
         continue;
       }
-      throw Error(where + ": unexpected tensor '" + orig + "' (not part of a BertModel; --drop-extra leaves such tensors out)");
+      throw Error(where + ": unexpected tensor '" + orig + "' (not part of a BertModel; the drop-extra option leaves such tensors out)");
     }
     if (name.ends_with("LayerNorm.gamma")) name = name.substr(0, name.size() - 5) + "weight";
     if (name.ends_with("LayerNorm.beta")) name = name.substr(0, name.size() - 4) + "bias";

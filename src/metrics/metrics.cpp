@@ -1,4 +1,4 @@
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 
 #include <algorithm>
 #include <cmath>

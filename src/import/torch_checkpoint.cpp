@@ -4,7 +4,7 @@
 // the opcode reference), the storages as raw little-endian records "data/<key>". Nothing a file
 // says is trusted with memory: a record's declared size is checked before it is inflated and
 // inflating stops at the first byte past it; the unpickler's objects are counted.
-#include "model/torch_checkpoint.h"
+#include "import/torch_checkpoint.h"
 
 #include <archive.h>
 #include <archive_entry.h>

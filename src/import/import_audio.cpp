@@ -1,4 +1,4 @@
-#include "model/import_audio.h"
+#include "mulan/import.h"
 
 #include <torch/torch.h>
 
@@ -37,7 +37,7 @@ ImportReport import_ast(const std::string& checkpoint, const std::string& model_
     } else if (o.drop_extra) {
       report.dropped.push_back(name);
     } else {
-      throw Error(where + ": unexpected tensor '" + name + "' (not part of an AST; --drop-extra leaves it out)");
+      throw Error(where + ": unexpected tensor '" + name + "' (not part of an AST; the drop-extra option leaves it out)");
     }
   }
   // Sizes from the tensors.
@@ -106,7 +106,7 @@ ImportReport import_resnet(const std::string& state_dict, const std::string& mod
     } else if (drop_extra) {
       report.dropped.push_back(name);
     } else {
-      throw Error(where + ": unexpected tensor '" + name + "' (not part of a torchvision ResNet; --drop-extra leaves it out)");
+      throw Error(where + ": unexpected tensor '" + name + "' (not part of a torchvision ResNet; the drop-extra option leaves it out)");
     }
   }
   at::Tensor conv1 = need(trunk, "conv1.weight", where);

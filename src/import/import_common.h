@@ -8,14 +8,10 @@
 #include <vector>
 
 #include "mulan/config.h"
+#include "mulan/import.h"
 #include "mulan/safetensors.h"
 
 namespace mulan::model {
-
-struct ImportReport {
-  std::vector<std::string> dropped;  // tensors left out on purpose (pooler, heads, fc, ...)
-  bool projection_kept = false;      // the tower's projection came from the existing directory
-};
 
 struct TowerImport {
   std::string trunk_prefix;  // "text.bert." | "audio.resnet." | "audio.ast.": must all be imported

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/import_common.h"
+#include "import/import_common.h"
 #include "mulan/config.h"
 #include "mulan/safetensors.h"
 
@@ -21,7 +21,6 @@ BertConfig read_hf_bert_config(const std::string& path);
 TensorMap rename_hf_bert(const TensorMap& hf, bool drop_extra, std::vector<std::string>& dropped,
                          const std::string& where);
 
-// The whole import: HF_DIR into MODEL_DIR (created, or its text tower replaced).
-ImportReport import_bert(const std::string& hf_dir, const std::string& model_dir, uint64_t seed, bool drop_extra);
+
 
 }  // namespace mulan::model

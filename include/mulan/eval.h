@@ -1,18 +1,18 @@
 // The paper's four evaluation protocols (docs/mulan-spec.md 4), as `mulan eval` runs them.
 // Each returns the result JSON (provenance included: protocol, model dir/name/hash, dataset,
-// data, date, mulan_version) and a Markdown table; the metrics are those of eval/metrics.h.
+// data, date, mulan_version) and a Markdown table; the metrics are those of the metrics component (src/metrics).
 //
 // - tagging (zero-shot): score(recording, tag) = cos(audio embedding, text embedding of the
 //   prompt with the tag in place of every "{}"); macro ROC-AUC and PR-AUC over the tags of
 //   TAGS.txt (a recording's positives: its manifest "tags", or "labels" with field = labels;
 //   names matched exactly; manifest tags not in TAGS.txt are ignored).
-// - probe: a logistic regression per tag on the frozen audio embeddings (eval/probe.h), its L2
+// - probe: a logistic regression per tag on the frozen audio embeddings (probe.h in src/eval), its L2
 //   strength chosen on validation data, then refitted; test macro ROC-AUC and mAP.
 // - retrieval: each query's text against every (embedded) recording of the manifest; ROC-AUC,
 //   AP, R@1/5/10 per query averaged, and the median rank of the first target.
 // - triplets: text triplet accuracy, cos(anchor, pos) > cos(anchor, neg); ties are wrong.
 //
-// Audio embeddings go through the embedding cache (eval/embedding_cache.h). A recording that
+// Audio embeddings go through the embedding cache (src/eval/embedding_cache.h). A recording that
 // cannot be embedded, or a manifest row that is bad, is left out, reported in `problems` and
 // counted in the JSON ("n_failed", "n_bad_rows"); the CLI exits 1 after writing the results.
 #pragma once
@@ -23,9 +23,21 @@
 #include <vector>
 
 #include "mulan/params.h"
-#include "eval/probe.h"
 
 namespace mulan::eval {
+
+struct ProbeFitOptions {
+  int64_t max_iter = 1000;          // L-BFGS iterations at most
+  double tolerance_grad = 1e-9;     // stop when every gradient entry is below this
+  double tolerance_change = 1e-20;  // stop when the loss or the step changes less than this (stalled)
+};
+
+// The probe's default grid of L2 strengths: 10^-7 ... 10^0, one per decade.
+std::vector<double> default_l2_grid();
+
+// The embedding cache folder when none is given: $MULAN_CACHE, else $XDG_CACHE_HOME/mulan, else
+// $HOME/.cache/mulan; "" when none of them is set.
+std::string default_cache_dir();
 
 // What every protocol needs: the model and how to run it.
 struct ModelOptions {
@@ -105,5 +117,24 @@ struct Triplet {
 // quote, a field count unlike the header's, an empty anchor/pos/neg) is an error naming
 // FILE:LINE.
 std::vector<Triplet> read_triplets_csv(const std::string& path);
+
+// Text-to-music search over the recordings of a manifest: each query's text embedding against
+// every recording's audio embedding (through the cache), the top recordings by cosine.
+struct SearchOptions {
+  std::string manifest;  // manifest.jsonl of the recordings to search
+  std::string split;     // only recordings of this split; "" = all
+  int64_t top = 3;       // results per query (>= 1)
+};
+struct SearchHit {
+  std::string id, audio;
+  double score = 0;  // cosine
+  std::vector<std::string> tags;
+};
+struct SearchOutput {
+  std::vector<std::vector<SearchHit>> results;  // per query, best first; equal scores in manifest order
+  std::vector<std::string> problems;            // bad rows and recordings that could not be embedded
+  int64_t searched = 0;                         // recordings embedded and searched (0: results are empty)
+};
+SearchOutput search_manifest(const ModelOptions& model, const SearchOptions& options, const std::vector<std::string>& queries);
 
 }  // namespace mulan::eval

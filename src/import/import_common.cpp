@@ -1,10 +1,10 @@
-#include "model/import_common.h"
+#include "import/import_common.h"
 
 #include <torch/torch.h>
 
 #include <filesystem>
 
-#include "model/torch_checkpoint.h"
+#include "import/torch_checkpoint.h"
 #include "model/weights_fit.h"
 #include "mulan/error.h"
 #include "mulan/model.h"

@@ -1,12 +1,19 @@
-// Audio checkpoints made elsewhere, into the audio tower of a model directory.
+// Checkpoints made elsewhere, into the towers of a model directory: a Hugging Face BERT folder
+// into the text tower, the public AST checkpoint or a torchvision ResNet into the audio tower.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "model/import_common.h"
+#include <vector>
 
 namespace mulan::model {
+
+struct ImportReport {
+  std::vector<std::string> dropped;  // tensors left out on purpose (pooler, heads, fc, ...)
+  bool projection_kept = false;      // the tower's projection came from the existing directory
+};
+
 
 struct AstImportOptions {
   int fstride = 10;           // the checkpoint's patch strides (the public one: 10 and 10)
@@ -27,5 +34,8 @@ ImportReport import_ast(const std::string& checkpoint, const std::string& model_
 // tensors.
 ImportReport import_resnet(const std::string& state_dict, const std::string& model_dir, uint64_t seed,
                            bool drop_extra);
+
+// The whole import: HF_DIR into MODEL_DIR (created, or its text tower replaced).
+ImportReport import_bert(const std::string& hf_dir, const std::string& model_dir, uint64_t seed, bool drop_extra);
 
 }  // namespace mulan::model
