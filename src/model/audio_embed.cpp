@@ -243,11 +243,8 @@ void AudioEmbedder::run(const std::vector<std::string>& files,
 void AudioEmbedder::run(const std::vector<AudioSource>& files,
                         const std::function<void(AudioEmbedding&&)>& on_result) const {
   const AudioConfig& ac = *model_.config().audio;
-  const audio::Frontend fe(audio::FrontendConfig::named(ac.frontend));
-  if (fe.config().n_mels != ac.n_mels) {
-    throw Error("model config: audio.n_mels = " + std::to_string(ac.n_mels) + " does not match the " + ac.frontend +
-                " front end's " + std::to_string(fe.config().n_mels));
-  }
+  ac.validate("model config");  // the front end's numbers, and its n_mels against the tower's
+  const audio::Frontend fe(ac.frontend_config());
   const int64_t W = ac.window_frames, B = options_.batch_windows;
   const double frame_s = double(fe.config().hop_length) / fe.config().sample_rate;
 

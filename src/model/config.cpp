@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "mulan/error.h"
+#include "mulan/frontend.h"
 #include "util/field_reader.h"
 #include "mulan/atomic_file.h"
 #include "util/read_file.h"
@@ -85,6 +86,10 @@ AudioConfig AudioConfig::tiny_ast() {
 
 int AudioConfig::pooled_dim() const { return arch == "ast" ? width : resnet_width * 8 * 4; }
 
+audio::FrontendConfig AudioConfig::frontend_config() const {
+  return frontend_params ? *frontend_params : audio::FrontendConfig::named(frontend);
+}
+
 void AudioConfig::validate(const std::string& where) const {
   auto bad = [&](const std::string& field, const std::string& why) {
     throw Error(where + ": field 'audio." + field + "' " + why);
@@ -92,6 +97,17 @@ void AudioConfig::validate(const std::string& where) const {
   if (arch != "resnet50" && arch != "ast") bad("arch", "must be \"resnet50\" or \"ast\", got \"" + arch + "\"");
   if (frontend != "resnet" && frontend != "ast") bad("frontend", "must be \"resnet\" or \"ast\", got \"" + frontend + "\"");
   if (n_mels < 16 || n_mels > 1024) bad("n_mels", "must be in 16..1024");
+  const audio::FrontendConfig fe = frontend_config();
+  if (audio::to_string(fe.kind) != frontend) {  // config.json stores the kind once, as 'audio.frontend'
+    bad("frontend_params", "holds the numbers of the " + audio::to_string(fe.kind) + " front end, but 'audio.frontend' is \"" +
+                               frontend + "\"");
+  }
+  fe.validate(where, "audio.frontend_params.");
+  if (fe.n_mels != n_mels) {
+    bad("n_mels", "(" + std::to_string(n_mels) + ", the tower's input height) does not match 'audio.frontend_params.n_mels' (" +
+                      std::to_string(fe.n_mels) + ", the mel channels of the " + frontend + " front end" +
+                      (frontend_params ? "" : " by default") + ")");
+  }
   // Upper bounds far above the paper's towers (ResNet-50: 3-4-6-3 of width 64; ViT-Base).
   if (window_frames < 16 || window_frames > 100'000) bad("window_frames", "must be in 16..100000");
   if (tagger_classes < 0 || tagger_classes > 100'000) bad("tagger_classes", "must be in 0..100000");
@@ -146,6 +162,10 @@ void to_json(nlohmann::json& j, const AudioConfig& c) {
     j.update({{"patch", c.patch}, {"fstride", c.fstride}, {"tstride", c.tstride}, {"width", c.width},
               {"layers", c.layers}, {"heads", c.heads}, {"mlp", c.mlp}, {"has_dist_token", c.has_dist_token}});
   }
+  // Always written, defaults included, so that a model directory names every number its front end uses.
+  nlohmann::json params = c.frontend_config();
+  params.erase("frontend");  // the kind is 'audio.frontend'
+  j["frontend_params"] = std::move(params);
 }
 
 void to_json(nlohmann::json& j, const MulanConfig& c) {
@@ -175,6 +195,42 @@ BertConfig parse_bert(const nlohmann::json& j, const std::string& where) {
   return c;
 }
 
+// Every field required: a directory that stores the front end stores all of it. The kind
+// comes from 'audio.frontend', which sets nothing else here.
+audio::FrontendConfig parse_frontend_params(const nlohmann::json& j, const std::string& where,
+                                            const std::string& frontend) {
+  const std::string prefix = "audio.frontend_params.";
+  audio::FrontendConfig c;
+  c.kind = audio::frontend_kind_from_string(frontend);
+  FieldReader r(j, where, prefix);
+  auto get_name = [&](const char* key, auto parse, auto& field, const char* expected) {
+    std::string name;
+    r.get(key, name, true);
+    const auto v = parse(name);
+    if (!v) {
+      throw Error(where + ": field '" + prefix + key + "' must be " + expected + ", got \"" + printable(name).substr(0, 80) + "\"");
+    }
+    field = *v;
+  };
+  r.get("sample_rate", c.sample_rate, true);
+  r.get("n_fft", c.n_fft, true);
+  r.get("win_length", c.win_length, true);
+  r.get("hop_length", c.hop_length, true);
+  get_name("window", audio::window_shape_from_string, c.window, "\"hann_periodic\" or \"hann_symmetric\"");
+  r.get("n_mels", c.n_mels, true);
+  get_name("mel_filters", audio::mel_filters_from_string, c.mel_filters, "\"htk\" or \"kaldi\"");
+  r.get("f_min", c.f_min, true);
+  r.get("f_max", c.f_max, true);
+  r.get("log_offset", c.log_offset, true);
+  r.get("log_floor", c.log_floor, true);
+  r.get("preemphasis", c.preemphasis, true);
+  r.get("remove_dc", c.remove_dc, true);
+  r.get("norm_mean", c.norm_mean, true);
+  r.get("norm_std", c.norm_std, true);
+  r.refuse_unknown();
+  return c;
+}
+
 AudioConfig parse_audio(const nlohmann::json& j, const std::string& where) {
   AudioConfig c;
   FieldReader r(j, where, "audio.");
@@ -197,7 +253,15 @@ AudioConfig parse_audio(const nlohmann::json& j, const std::string& where) {
     r.get("mlp", c.mlp, true);
     r.get("has_dist_token", c.has_dist_token, true);
   }
+  nlohmann::json params;
+  r.get("frontend_params", params, false);  // absent in directories written before it was: the named defaults
   r.refuse_unknown();
+  if (j.contains("frontend_params")) {
+    if (c.frontend != "resnet" && c.frontend != "ast") {
+      throw Error(where + ": field 'audio.frontend' must be \"resnet\" or \"ast\", got \"" + printable(c.frontend).substr(0, 80) + "\"");
+    }
+    c.frontend_params = parse_frontend_params(params, where, c.frontend);
+  }
   return c;
 }
 
