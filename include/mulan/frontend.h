@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "mulan/config.h"  // FrontendConfig: every number of a front end, stored in config.json
+#include "mulan/frontend_config.h"  // every number of a front end, stored in config.json
 
 namespace mulan::audio {
 

@@ -332,8 +332,8 @@ TEST(ConfigFormat, EmbeddingUsesTheModelDirectorysFrontEnd) {
   auto embed = [&](const std::string& model_dir) {
     const Model m = Model::load(model_dir);
     at::Tensor out;
-    AudioEmbedder(m).run({wav}, [&](AudioEmbedding&& e) {
-      ASSERT_TRUE(e.error.empty()) << e.error;
+    AudioEmbedder(m).run(std::vector<std::string>{wav}, [&](AudioEmbedding&& e) {
+      ASSERT_TRUE(e.ok()) << e.failure->text();
       out = e.embedding;
     });
     // By hand: one window (3 s < 10 s) of the stored front end, padded with its silence.

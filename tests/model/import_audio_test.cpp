@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "import/import_common.h"
 #include "mulan/import.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
