@@ -73,6 +73,12 @@ struct Distributed::Impl {
   }
   // What the group sends: the tensor itself for NCCL, a CPU copy for Gloo.
   at::Tensor stage(const at::Tensor& t) const { return on_device() ? t.contiguous() : t.to(torch::kCPU).contiguous(); }
+  // One float64 number to reduce: on this process's GPU for NCCL (which takes no CPU tensors).
+  at::Tensor stage_scalar(double v) const {
+    const at::Tensor t = torch::tensor({v}, torch::kFloat64);
+    return on_device() ? t.to(c10::Device(c10::kCUDA, device_index)) : t;
+  }
+  c10::DeviceIndex device_index = 0;  // the CUDA device of an NCCL group
 };
 
 Distributed::Distributed(const DistEnv& env, c10::Device device) : impl_(std::make_unique<Impl>()) {
@@ -94,6 +100,7 @@ Distributed::Distributed(const DistEnv& env, c10::Device device) : impl_(std::ma
 #ifdef USE_C10D_NCCL
     if (device.is_cuda()) {
       c10::cuda::set_device(device.index());
+      impl_->device_index = device.index();
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout;
       impl_->nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(impl_->store, env.rank, env.world, options);
@@ -167,11 +174,19 @@ void Distributed::broadcast(const std::vector<at::Tensor>& tensors, int root) {
 }
 
 bool Distributed::any(bool flag) {
-  std::vector<at::Tensor> buf = {torch::tensor({flag ? 1.0f : 0.0f})};
+  std::vector<at::Tensor> buf = {impl_->stage_scalar(flag ? 1.0 : 0.0)};
   c10d::AllreduceOptions opt;
   opt.reduceOp = c10d::ReduceOp::MAX;
   impl_->run([&](auto& g) { return g.allreduce(buf, opt); });
-  return buf[0].item<float>() > 0;
+  return buf[0].item<double>() > 0;
+}
+
+double Distributed::sum(double value) {
+  std::vector<at::Tensor> buf = {impl_->stage_scalar(value)};
+  c10d::AllreduceOptions opt;
+  opt.reduceOp = c10d::ReduceOp::SUM;
+  impl_->run([&](auto& g) { return g.allreduce(buf, opt); });
+  return buf[0].item<double>();
 }
 
 void Distributed::barrier() {

@@ -59,6 +59,9 @@ class Distributed {
   void barrier();
   // True on every process when `flag` is true on any (an all-reduce of one number).
   bool any(bool flag);
+  // The sum of `value` over the processes, on every process (an all-reduce of one float64; a
+  // NaN on any process makes the sum NaN everywhere).
+  double sum(double value);
 
  private:
   struct Impl;

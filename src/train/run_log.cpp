@@ -51,12 +51,14 @@ std::string format_duration(double s) {
   return buf;
 }
 
-void RunLog::progress(int64_t step, int64_t steps, double loss, double tau, double lr, double pairs_per_s,
+void RunLog::progress(int64_t step, int64_t steps, double loss, std::optional<double> tau, double lr, double pairs_per_s,
                       double data_wait, double eta_s) {
   if (!progress_) return;
+  char tau_part[32] = "";
+  if (tau) std::snprintf(tau_part, sizeof tau_part, "  tau %.4f", *tau);
   char buf[256];
-  std::snprintf(buf, sizeof buf, "\rstep %lld/%lld  loss %.4f  tau %.4f  lr %.2e  %.1f pairs/s  data-wait %.0f%%  ETA %s ",
-                static_cast<long long>(step), static_cast<long long>(steps), loss, tau, lr, pairs_per_s, 100.0 * data_wait,
+  std::snprintf(buf, sizeof buf, "\rstep %lld/%lld  loss %.4f%s  lr %.2e  %.1f pairs/s  data-wait %.0f%%  ETA %s ",
+                static_cast<long long>(step), static_cast<long long>(steps), loss, tau_part, lr, pairs_per_s, 100.0 * data_wait,
                 format_duration(eta_s).c_str());
   std::cerr << buf << std::flush;
   line_open_ = true;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 namespace mulan::train {
@@ -17,7 +18,8 @@ class RunLog {
   RunLog(const std::string& path, int64_t resume_step, bool progress);
   void write(const nlohmann::json& row);
   // "step 120/1000  loss 2.345  tau 0.068  lr 2.1e-04  58.2 pairs/s  data-wait 3%  ETA 3m12s"
-  void progress(int64_t step, int64_t steps, double loss, double tau, double lr, double pairs_per_s,
+  // (no tau part for a run without a temperature, the tagger's)
+  void progress(int64_t step, int64_t steps, double loss, std::optional<double> tau, double lr, double pairs_per_s,
                 double data_wait, double eta_s);
   void end_progress();  // ends the progress line (before other output)
   // Prints a line on stderr (after ending the progress line).

@@ -26,7 +26,7 @@ struct TaggerSummary {
   // ROC-AUC of each label on the validation split, in the labels file's order; labels with no
   // positive or no negative there are left out.
   std::vector<std::pair<std::string, double>> val_roc_auc_per_label;
-  double pairs_per_s = 0;
+  double pairs_per_s = 0;     // recordings per second (all processes) over this start
 };
 
 TaggerSummary pretrain_tagger(const TaggerRun& run);

@@ -6,10 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
-#include <vector>
 
-#include "data/pair_loader.h"
-#include "mulan/config.h"
 #include "train/train_config.h"
 
 namespace mulan::train {
@@ -49,27 +46,5 @@ struct TrainSummary {
 };
 
 TrainSummary train(const TrainRun& run);
-
-// What the contrastive and the tagger runs share.
-struct ResolvedRun {
-  TrainConfig config;            // RUN_DIR/train.json when resuming a started run, else run.config (validated)
-  bool from_checkpoint = false;  // RUN_DIR holds a checkpoint to continue from
-};
-// Refuses a RUN_DIR that is a file, that holds an earlier version's checkpoint.pt, that holds a
-// run without resume, or whose train.json differs from the given config with resume.
-ResolvedRun resolve_run(const TrainRun& run);
-// The fault-injection switch for tests (documented in docs/training.md): the steps listed in
-// MULAN_TEST_NONFINITE_STEPS (comma-separated, 1-based) get a NaN loss. Empty when unset.
-std::vector<int64_t> injected_nonfinite_steps();
-struct RunData {
-  std::vector<data::Recording> train, val;  // split "train" or none; --val, or split "val"
-  std::vector<std::string> notes;           // bad-row summaries, for the log
-};
-// Reads run.data (manifest or shards) and run.val with these options.
-RunData read_run_data(const TrainRun& run, const data::ManifestOptions& options);
-
-// The loader of a run: the config's batch, workers, cache, SpecAugment; the audio tower's front
-// end and window; process rank of world.
-data::PairLoaderOptions loader_options(const TrainConfig& c, const AudioConfig& audio, int64_t rank = 0, int64_t world = 1);
 
 }  // namespace mulan::train

@@ -35,7 +35,7 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-// Ten tones with texts, a tiny-ast model without dropout, and a train.json (see below).
+// Ten tones with texts and labels, a tiny-ast model without dropout, and a train.json (see below).
 void make_run_inputs(const TempDir& dir) {
   fs::create_directories(dir.path() / "audio");
   {
@@ -44,7 +44,8 @@ void make_run_inputs(const TempDir& dir) {
       const std::string name = "audio/t" + std::to_string(i) + ".wav";
       write_audio(dir.file(name), tone(200.0 * (1 + i), 2.0, 16000), 1, 16000, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
       m << json({{"id", "t" + std::to_string(i)}, {"audio", name},
-                 {"texts", {{"sf", {"tone " + std::to_string(i)}}, {"pl", {"tones " + std::to_string(i % 3)}}}}})
+                 {"texts", {{"sf", {"tone " + std::to_string(i)}}, {"pl", {"tones " + std::to_string(i % 3)}}}},
+                 {"labels", {i < 4 ? "low" : i < 7 ? "middle" : "high"}}})
                .dump()
         << "\n";
     }
@@ -63,6 +64,26 @@ void make_run_inputs(const TempDir& dir) {
 }
 
 TensorMap final_weights(const std::string& run_dir) { return read_safetensors(run_dir + "/model/model.safetensors").tensors; }
+
+// The largest difference between two runs' final weights, and the largest move from init.
+std::pair<double, double> moved_and_differ(const std::string& init, const std::string& a, const std::string& b) {
+  const TensorMap start = read_safetensors(init).tensors, p1 = final_weights(a), p2 = final_weights(b);
+  EXPECT_EQ(p1.size(), p2.size());
+  double moved = 0, differ = 0;
+  for (const auto& [name, t] : p1) {
+    moved = std::max(moved, (t - start.at(name)).abs().max().item<double>());
+    differ = std::max(differ, (t - p2.at(name)).abs().max().item<double>());
+  }
+  return {moved, differ};
+}
+
+// Starts `args` as rank 1 (in the background) and rank 0 of a 2-process run on loopback.
+CommandResult two_ranks(const TempDir& dir, const std::string& args) {
+  const std::string env = "WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=" + std::to_string(free_port());
+  return run_command("(" + env + " RANK=1 LOCAL_RANK=1 " + args + " > " + shell_quote(dir.file("rank1.log")) + " 2>&1 &) ; " + env +
+                     " RANK=0 LOCAL_RANK=0 " + args + "; status=$?; sleep 1; cat " + shell_quote(dir.file("rank1.log")) +
+                     "; exit $status");
+}
 
 TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
   TempDir dir;
@@ -100,6 +121,47 @@ TEST(DataParallel, TwoProcessesWithBatchBEqualOneProcessWithBatch2B) {
   EXPECT_LT(differ, 1e-5);
   // Only rank 0 wrote the run.
   EXPECT_TRUE(fs::exists(dir.file("two/checkpoint-000000004.safetensors")));
+}
+
+// pretrain-tagger shares the loop: each process's BCE is the mean over its own batch, the global
+// loss the mean of theirs, so again 2 processes with batch B equal 1 process with batch 2B. And
+// a run is resumed only with the number of processes that wrote its checkpoints.
+TEST(DataParallel, PretrainTaggerWithTwoProcessesEqualsOneWithTheWholeBatch) {
+  TempDir dir;
+  make_run_inputs(dir);
+  std::ofstream(dir.file("labels.txt")) << "low\nmiddle\nhigh\n";
+  ASSERT_EQ(run_cli("init --preset tiny-ast --seed 5 --tagger-classes 3 --out " + shell_quote(dir.file("tagger-init"))).exit_code, 0);
+  const int steps = 4;
+  auto args = [&](const std::string& out, int batch) {
+    return std::string(MULAN_CLI) + " pretrain-tagger --model " + shell_quote(dir.file("tagger-init")) + " --data " +
+           shell_quote(dir.file("manifest.jsonl")) + " --labels " + shell_quote(dir.file("labels.txt")) + " --out " + shell_quote(out) +
+           " --config " + shell_quote(dir.file("train.json")) + " --steps " + std::to_string(steps) + " --batch " +
+           std::to_string(batch) + " --no-progress";
+  };
+  const CommandResult one = run_command(args(dir.file("one"), 4));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const CommandResult two = two_ranks(dir, args(dir.file("two"), 2));
+  ASSERT_EQ(two.exit_code, 0) << two.err << two.out;
+  EXPECT_NE(two.err.find("mulan pretrain-tagger: data parallel over gloo, 2 processes"), std::string::npos) << two.err;
+  // Rank 0's summary: the loss of the global batch, and pairs per second of both processes.
+  const auto a = read_jsonl(dir.file("one/metrics.jsonl")), b = read_jsonl(dir.file("two/metrics.jsonl"));
+  ASSERT_EQ(a.size(), static_cast<size_t>(steps));
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_NEAR(a[i]["loss"].get<double>(), b[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;
+    EXPECT_NEAR(a[i]["loss_mean"].get<double>(), b[i]["loss_mean"].get<double>(), 1e-5) << "step " << i + 1;
+  }
+  const auto [moved, differ] = moved_and_differ(dir.file("tagger-init/model.safetensors"), dir.file("one"), dir.file("two"));
+  EXPECT_GT(moved, 1e-4);
+  EXPECT_LT(differ, 1e-5);
+  // Resumed by one process, the two-process run's checkpoint is refused, and the other way round.
+  CommandResult r = run_command(args(dir.file("two"), 2) + " --resume");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("checkpoint-000000004.safetensors"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("processes 2 (now 1)"), std::string::npos) << r.err;
+  r = two_ranks(dir, args(dir.file("one"), 4) + " --resume");  // 8 recordings a step: the data allow it
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_NE((r.err + r.out).find("processes 1 (now 2)"), std::string::npos) << r.err << r.out;
 }
 
 // The README's command: the ranks started by the torchrun that Debian ships (torch 1.13), which

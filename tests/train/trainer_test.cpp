@@ -100,9 +100,62 @@ class TrainCli : public ::testing::Test {
                    " --labels " + q(runs.file("labels.txt")) + " --out " + q(runs.file("run")) + " --steps " +
                    std::to_string(steps) + " --batch " + std::to_string(batch) + " --no-progress --config " + q(runs.file("tagger.json")));
   }
+  // The pretrain-tagger command line for the tones' three labels (labels.txt and init in runs,
+  // made by tagger_inputs) into out, with config_json as its --config.
+  static std::string tagger_args(const TempDir& runs, const std::string& out, const std::string& config_json) {
+    const std::string config = runs.file(fs::path(out).filename().string() + ".json");
+    std::ofstream(config) << config_json;
+    return "pretrain-tagger --model " + q(runs.file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --labels " +
+           q(runs.file("labels.txt")) + " --out " + q(out) + " --batch 4 --no-progress --config " + q(config);
+  }
+  static void tagger_inputs(const TempDir& runs) {
+    std::ofstream(runs.file("labels.txt")) << "low\nmiddle\nhigh\n";
+    const CommandResult init = run_cli("init --preset tiny --seed 3 --tagger-classes 3 --out " + q(runs.file("init")));
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+  }
   static TempDir* dir_;
 };
 TempDir* TrainCli::dir_ = nullptr;
+
+// Runs `args` (a mulan command line that writes RUN_DIR/metrics.jsonl into out) with step 3's
+// loss made NaN, once logging every step and once every 3 steps: each row of the second run must
+// hold the mean of its interval's finite losses (taken from the first: the logging cadence
+// changes nothing in training), never a mean that counts the skipped step.
+void expect_loss_mean_over_finite_steps(const std::function<std::string(const std::string& out, int log_every)>& args,
+                                        const TempDir& runs) {
+  const std::string each = runs.file("each"), every3 = runs.file("every3");
+  CommandResult r = run_command("MULAN_TEST_NONFINITE_STEPS=3 " + std::string(MULAN_CLI) + " " + args(each, 1));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_command("MULAN_TEST_NONFINITE_STEPS=3 " + std::string(MULAN_CLI) + " " + args(every3, 3));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto steps = training_rows(each + "/metrics.jsonl"), rows = training_rows(every3 + "/metrics.jsonl");
+  ASSERT_EQ(steps.size(), 6u);
+  ASSERT_EQ(rows.size(), 2u);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i]["step"], static_cast<int64_t>(i + 1));
+    EXPECT_EQ(steps[i]["loss"].is_null(), i == 2) << steps[i];  // NaN is written as null
+    EXPECT_EQ(steps[i]["skipped_steps"], i >= 2 ? 1 : 0) << steps[i];
+  }
+  const auto loss = [&](size_t i) { return steps[i]["loss"].get<double>(); };
+  const double first = (loss(0) + loss(1)) / 2;  // step 3 skipped: not divided by 3
+  const double second = (loss(3) + loss(4) + loss(5)) / 3;
+  EXPECT_NEAR(rows[0]["loss_mean"].get<double>(), first, 1e-9 * std::abs(first)) << rows[0];
+  EXPECT_NEAR(rows[1]["loss_mean"].get<double>(), second, 1e-9 * std::abs(second)) << rows[1];
+  EXPECT_TRUE(rows[0]["loss"].is_null()) << rows[0];
+  EXPECT_EQ(rows[0]["skipped_steps"], 1);
+  EXPECT_EQ(rows[1]["skipped_steps"], 1);
+}
+
+// Makes the newest checkpoint of run_dir claim that `world` processes wrote it.
+void forge_world(const std::string& run_dir, int world) {
+  const std::string ckpt = checkpoints(run_dir).front();
+  Safetensors f = read_safetensors(ckpt);
+  json meta = json::parse(f.metadata.at("mulan.checkpoint"));
+  meta["world"] = world;
+  f.metadata["mulan.checkpoint"] = meta.dump();
+  reseal(f);
+  write_safetensors(ckpt, f.tensors, f.metadata);
+}
 
 TEST_F(TrainCli, ResumeContinuesExactlyLossForLoss) {
   TempDir runs;
@@ -479,34 +532,68 @@ TEST_F(TrainCli, ACorruptOrCutNewestCheckpointFallsBackToThePreviousOne) {
   EXPECT_NE(r.err.find("resuming from " + all[1]), std::string::npos) << r.err;
 }
 
-TEST_F(TrainCli, InjectedNonFiniteLossesAreSkippedCountedAndStopTheRunWhenTheyPersist) {
+// (Skipped and counted: LossMeanIsTheMeanOfTheFiniteStepsOfItsInterval.)
+TEST_F(TrainCli, InjectedNonFiniteLossesStopTheRunWhenTheyPersist) {
   TempDir runs;
-  // Reference: the losses of steps 1 and 2 (the fault below comes after them).
-  ASSERT_EQ(run_cli(train_args(runs.file("ref"), "0") + " --steps 2").exit_code, 0);
-  const auto ref = training_rows(runs.file("ref") + "/metrics.jsonl");
-  ASSERT_EQ(ref.size(), 2u);
-  const std::string faulty = runs.file("faulty");
-  const std::string every3 = "train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
-                             q(faulty) + " --batch 4 --workers 2 --log-every 3 --no-progress --val-every 0 --steps 6";
-  CommandResult r = run_command("MULAN_TEST_NONFINITE_STEPS=3 " + std::string(MULAN_CLI) + " " + every3);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto rows = training_rows(faulty + "/metrics.jsonl");
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[0]["skipped_steps"], 1);
-  EXPECT_EQ(rows[1]["skipped_steps"], 1);
-  EXPECT_TRUE(rows[0]["loss"].is_null()) << rows[0];  // step 3's loss: NaN, written as null
-  // The interval's mean is over its finite losses: steps 1 and 2, not divided by 3.
-  const double mean12 = (ref[0]["loss"].get<double>() + ref[1]["loss"].get<double>()) / 2;
-  EXPECT_NEAR(rows[0]["loss_mean"].get<double>(), mean12, 1e-6);
   // Three in a row with max_nonfinite_steps 3: the run stops, saying so, with its last checkpoint.
   std::ofstream(runs.file("strict.json")) << R"({"max_nonfinite_steps": 3, "checkpoint_every": 1})";
   const std::string stopped = runs.file("stopped");
-  r = run_command("MULAN_TEST_NONFINITE_STEPS=3,4,5 " + std::string(MULAN_CLI) + " " + train_args(stopped, "0") +
+  const CommandResult r = run_command("MULAN_TEST_NONFINITE_STEPS=3,4,5 " + std::string(MULAN_CLI) + " " + train_args(stopped, "0") +
                   " --steps 8 --config " + q(runs.file("strict.json")));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("3 non-finite losses or gradients in a row"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("checkpoint-000000004.safetensors"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(stopped + "/model"));
+}
+
+TEST_F(TrainCli, LossMeanIsTheMeanOfTheFiniteStepsOfItsInterval) {
+  TempDir runs;
+  expect_loss_mean_over_finite_steps(
+      [&](const std::string& out, int log_every) {
+        return "train --model " + q(dir_->file("init")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(out) +
+               " --batch 4 --workers 2 --no-progress --val-every 0 --steps 6 --log-every " + std::to_string(log_every);
+      },
+      runs);
+}
+
+TEST_F(TrainCli, PretrainTaggerLossMeanIsTheMeanOfTheFiniteStepsOfItsInterval) {
+  TempDir runs;
+  tagger_inputs(runs);
+  expect_loss_mean_over_finite_steps(
+      [&](const std::string& out, int log_every) {
+        return tagger_args(runs, out, R"({"val_every": 0, "log_every": )" + std::to_string(log_every) + "}") + " --steps 6";
+      },
+      runs);
+  // The tagger has no temperature: no tau column (not a constant 0).
+  for (const json& row : training_rows(runs.file("each") + "/metrics.jsonl")) EXPECT_FALSE(row.contains("tau")) << row;
+  // Three in a row with max_nonfinite_steps 3: the run stops, saying so, with its last checkpoint.
+  const std::string stopped = runs.file("stopped");
+  const CommandResult r = run_command("MULAN_TEST_NONFINITE_STEPS=3,4,5 " + std::string(MULAN_CLI) + " " +
+                                      tagger_args(runs, stopped, R"({"val_every": 0, "max_nonfinite_steps": 3, "checkpoint_every": 1})") +
+                                      " --steps 8");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("pre-training stopped at step 5: 3 non-finite losses or gradients in a row"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("checkpoint-000000004.safetensors"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(stopped + "/model"));
+}
+
+TEST_F(TrainCli, AResumeWithAnotherNumberOfProcessesIsRefusedByBothTrainers) {
+  TempDir runs;
+  tagger_inputs(runs);
+  const std::string tagger = runs.file("tagger"), contrastive = runs.file("contrastive");
+  const std::string tagger_cmd = tagger_args(runs, tagger, R"({"val_every": 0})") + " --steps 4";
+  ASSERT_EQ(run_cli(tagger_cmd + " --stop-at 2").exit_code, 0);
+  ASSERT_EQ(run_cli(train_args(contrastive, "0") + " --steps 4 --stop-at 2").exit_code, 0);
+  // The same checkpoints, as if 2 processes had written them: the data order would not continue.
+  forge_world(tagger, 2);
+  forge_world(contrastive, 2);
+  for (const auto& [out, cmd] : {std::pair{tagger, tagger_cmd + " --resume"}, std::pair{contrastive, resume_args(contrastive)}}) {
+    const CommandResult r = run_cli(cmd);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("checkpoint-000000002.safetensors"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("processes 2 (now 1)"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out + "/model"));
+  }
 }
 
 }  // namespace
