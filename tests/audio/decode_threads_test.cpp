@@ -19,7 +19,9 @@
 #include "mulan/random.h"
 #include "support/test_support.h"
 
-namespace mulan::audio {
+// A namespace of its own: the test sources are built as one unity file with decode_test.cpp,
+// whose helpers have the same names.
+namespace mulan::audio::threads_test {
 namespace {
 
 using test::TempDir;
@@ -257,4 +259,4 @@ TEST(DecodeThreads, FifoIsRefusedWithoutBlocking) {
 }
 
 }  // namespace
-}  // namespace mulan::audio
+}  // namespace mulan::audio::threads_test
