@@ -278,7 +278,7 @@ std::string mpeg_stream_problem(const ByteSource& src, uint64_t start) {
     if (frames == 0) return kUnrecognised;
     if (got < 4) return "truncated: the MPEG stream ends in a partial frame header at byte " + std::to_string(pos);
     return "not a readable audio file (damaged MPEG audio: no frame header at byte " + std::to_string(pos) + " after " +
-           std::to_string(frames) + " frames)";
+           std::to_string(frames) + (frames == 1 ? " frame)" : " frames)");
   }
   // A Xing/Info frame (LAME, most encoders) gives the stream's length in bytes; libmpg123 warns
   // when the file disagrees by more than 1%, as a cut file at a frame boundary does.
