@@ -7,6 +7,16 @@
 //   std::vector<float> pcm = mulan::audio::decode("song.mp3", opts);   // 16 kHz mono
 //
 // For long recordings, AudioReader streams the same samples in bounded chunks.
+//
+// Safe to call from several threads at once (each call its own reader); each refusal is a
+// mulan::Error naming its own file, in one line. Decoding writes nothing to stderr: data is
+// looked at before libsndfile gets it, and what no format libsndfile reads starts with is
+// refused, so that libmpg123 (libsndfile's MP3 decoder, which prints its complaints on stderr)
+// only ever sees MPEG streams whose frame headers chain from the first byte to the last, whose
+// last frame is whole and whose Xing/Info header, if any, agrees with the length. Damaged,
+// cut and free-format MP3s are therefore refused rather than decoded in part. One case remains
+// where libmpg123 may still print: valid frame headers around damaged frame contents (bit
+// errors inside a frame), which only decoding finds.
 #pragma once
 
 #include <cstddef>
@@ -36,9 +46,9 @@ struct DecodeOptions {
   int sample_rate = kModelSampleRate;  // output rate; resampled with libsoxr (high quality)
 };
 
-// Reads a file's header. Throws mulan::Error naming the file when it is missing, empty, not
-// audio, or has an absurd header. Where the header does not give the length (a cut Ogg
-// stream), the file is decoded to count its frames.
+// Reads a file's header. Throws mulan::Error naming the file when it is missing, not a regular
+// file (a FIFO or a device), empty, not audio, or has an absurd header. Where the header does
+// not give the length (a cut Ogg stream), the file is decoded to count its frames.
 AudioInfo probe(const std::string& path);
 
 // Streams mono, resampled samples of one file (or of a buffer in memory) in chunks, so that

@@ -5,13 +5,6 @@
 
 namespace mulan::data {
 
-uint64_t mix_seed(uint64_t a, uint64_t b) {
-  uint64_t z = a + 0x9E3779B97F4A7C15ULL * (b + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 PairSampler::PairSampler(const std::vector<Recording>& recordings, const std::map<std::string, double>& ratio,
                          uint64_t seed, bool need_texts, int64_t pairs_per_step)
     : ratio_(ratio), seed_(seed) {
@@ -45,8 +38,8 @@ std::shared_ptr<const std::vector<int64_t>> PairSampler::permutation(int64_t epo
   if (it != perms_.end()) return it->second;
   std::vector<int64_t> p(recordings_.size());
   for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<int64_t>(i);
-  Rng rng(mix_seed(seed_, 0x5045524dULL + static_cast<uint64_t>(epoch)));  // Fisher-Yates
-  for (int64_t i = static_cast<int64_t>(p.size()) - 1; i > 0; --i) std::swap(p[i], p[rng.uniform_int(0, i)]);
+  Rng rng(mix_seed(seed_, 0x5045524dULL + static_cast<uint64_t>(epoch)));
+  shuffle(rng, p);
   // Keep a few epochs: pairs of neighbouring epochs are in flight at once (shared pointers
   // keep an evicted one alive for whoever still reads it).
   while (perms_.size() >= 8) perms_.erase(perms_.begin());

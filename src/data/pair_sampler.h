@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mulan/manifest.h"
+#include "mulan/random.h"
 
 namespace mulan::data {
 
@@ -30,8 +31,9 @@ struct PairSpec {
   uint64_t seed = 0;      // for the crop and SpecAugment of this pair
 };
 
-// splitmix64 of (a, b): well-mixed seeds for derived random streams.
-uint64_t mix_seed(uint64_t a, uint64_t b);
+// splitmix64 of (a, b): mulan::mix_seed (mulan/random.h), named here too for the callers that
+// spell it data::mix_seed.
+using mulan::mix_seed;
 
 class PairSampler {
  public:

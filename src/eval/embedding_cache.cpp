@@ -1,16 +1,17 @@
 #include "eval/embedding_cache.h"
 
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include "eval/provenance.h"
@@ -72,9 +73,14 @@ std::string key_text(const FileKey& k) {
   return std::to_string(kVersion) + '\0' + k.path + '\0' + std::to_string(k.size) + '\0' + std::to_string(k.mtime_ns);
 }
 
+// A temporary name no other thread or process picks: 64 bits from the kernel's random source
+// (getrandom is thread-safe, unlike the shared generator this once used) after the process id.
 std::string unique_suffix() {
-  static std::mt19937_64 rng(std::random_device{}());
-  return ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rng());
+  uint64_t r = 0;
+  if (::getrandom(&r, sizeof r, 0) != static_cast<ssize_t>(sizeof r)) {
+    throw Error("embedding cache: cannot draw a temporary file name: " + std::string(std::strerror(errno)));
+  }
+  return ".tmp." + std::to_string(::getpid()) + "." + std::to_string(r);
 }
 
 }  // namespace

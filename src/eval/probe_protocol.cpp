@@ -77,8 +77,7 @@ EvalOutput run_probe(const ModelOptions& mo, const ProbeOptions& o) {
     std::vector<std::size_t> order(fit.size());
     std::iota(order.begin(), order.end(), 0);
     Rng rng(o.seed);
-    for (std::size_t i = order.size(); i > 1; --i)
-      std::swap(order[i - 1], order[rng.uniform_int(0, static_cast<int64_t>(i) - 1)]);
+    shuffle(rng, order);
     const std::size_t n_val =
         std::max<std::size_t>(1, static_cast<std::size_t>(o.holdout * static_cast<double>(fit.size())));
     if (n_val >= fit.size()) throw Error(file_error(o.train, "too few training rows to hold out validation data"));

@@ -146,7 +146,7 @@ struct CudaAutocast {
 };
 
 c10::Device training_device(const std::string& device, const DistEnv& env) {
-  return c10::Device(device == "cuda" && env.world > 1 ? "cuda:" + std::to_string(env.local_rank) : device);
+  return parse_device(device == "cuda" && env.world > 1 ? "cuda:" + std::to_string(env.local_rank) : device);
 }
 
 }  // namespace
