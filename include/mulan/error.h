@@ -27,7 +27,11 @@ class UsageError : public Error {
 class OptionError : public UsageError {
  public:
   OptionError(const std::string& field, const std::string& message)
-      : UsageError(field + " " + message), field_(field), message_(message) {}
+      : UsageError(joined(field, message)), field_(field), message_(message) {}
+  // "field message", or "field: message" when the message starts with ':'.
+  static std::string joined(const std::string& field, const std::string& message) {
+    return field + (!message.empty() && message[0] == ':' ? "" : " ") + message;
+  }
   const std::string& field() const { return field_; }
   const std::string& message() const { return message_; }
 

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "mulan/error.h"
 #include "mulan/params.h"
 
 namespace mulan::eval {
@@ -54,7 +55,7 @@ struct ModelOptions {
 struct EvalOutput {
   nlohmann::json result;              // the result JSON
   std::string table;                  // Markdown
-  std::vector<std::string> problems;  // "PATH: reason" per failed recording or bad row
+  std::vector<Failure> problems;      // each recording that failed and each bad row
 };
 
 struct TaggingOptions {
@@ -132,7 +133,7 @@ struct SearchHit {
 };
 struct SearchOutput {
   std::vector<std::vector<SearchHit>> results;  // per query, best first; equal scores in manifest order
-  std::vector<std::string> problems;            // bad rows and recordings that could not be embedded
+  std::vector<Failure> problems;                // bad rows and recordings that could not be embedded
   int64_t searched = 0;                         // recordings embedded and searched (0: results are empty)
 };
 SearchOutput search_manifest(const ModelOptions& model, const SearchOptions& options, const std::vector<std::string>& queries);

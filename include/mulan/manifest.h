@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "mulan/error.h"
+
 namespace mulan::data {
 
 // The four text sources of the paper, in the order of the mixing ratio.
@@ -36,10 +38,8 @@ struct Recording {
   std::size_t text_count() const;
 };
 
-struct BadRow {
-  std::string where;   // "FILE:LINE"
-  std::string reason;
-};
+// A row left out: where is "FILE:LINE" (or "SHARD.tar:KEY"), kind and reason say why.
+using BadRow = Failure;
 
 struct ManifestOptions {
   bool require_texts = false;     // a row without any text is bad (training)

@@ -32,6 +32,12 @@ struct MemoryFile {
   sf_count_t size = 0;
   sf_count_t pos = 0;
 };
+// An open file, read with pread() through libsndfile's virtual I/O.
+struct FdFile {
+  int fd = -1;
+  sf_count_t size = 0;
+  sf_count_t pos = 0;
+};
 
 namespace {
 
@@ -61,6 +67,33 @@ sf_count_t mem_read(void* ptr, sf_count_t count, void* user) {
 }
 sf_count_t mem_write(const void*, sf_count_t, void*) { return 0; }
 sf_count_t mem_tell(void* user) { return static_cast<MemoryFile*>(user)->pos; }
+
+// An open file read through libsndfile's virtual I/O with pread(): libsndfile never holds the
+// descriptor, so it can never close it. (Given a descriptor with sf_open_fd, libsndfile 1.2
+// closes it when an open fails, whatever close_desc says; closing it again here then closed
+// whichever file another thread had opened under the same number meanwhile.)
+sf_count_t fd_length(void* user) { return static_cast<FdFile*>(user)->size; }
+sf_count_t fd_seek(sf_count_t offset, int whence, void* user) {
+  auto* f = static_cast<FdFile*>(user);
+  const sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? f->pos : f->size;
+  const sf_count_t target = base + offset;
+  if (target < 0) return -1;
+  f->pos = target;
+  return f->pos;
+}
+sf_count_t fd_read(void* ptr, sf_count_t count, void* user) {
+  auto* f = static_cast<FdFile*>(user);
+  sf_count_t done = 0;
+  while (done < count) {
+    const ssize_t n = ::pread(f->fd, static_cast<char*>(ptr) + done, static_cast<size_t>(count - done), f->pos);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += n;
+    f->pos += n;
+  }
+  return done;
+}
+sf_count_t fd_tell(void* user) { return static_cast<FdFile*>(user)->pos; }
 
 // Seconds for a message: 1e+300 rather than 309 digits.
 std::string seconds(double s) {
@@ -421,6 +454,8 @@ struct AudioReader::Impl {
   DecodeOptions options;
   MemoryFile memory;
   SF_VIRTUAL_IO vio{mem_length, mem_seek, mem_read, mem_write, mem_tell};
+  FdFile fd_file;
+  SF_VIRTUAL_IO fd_vio{fd_length, fd_seek, fd_read, mem_write, fd_tell};
   SNDFILE* file = nullptr;
   int fd = -1;  // the file being read (libsndfile reads it but does not own it)
   std::unique_ptr<Resampler> resampler;
@@ -561,9 +596,10 @@ AudioReader::AudioReader(const std::string& path, const DecodeOptions& options)
   const bool by_name = problem == kUnrecognised && has_resource_fork(path);
   if (by_name) problem.clear();
   if (!problem.empty()) impl_->fail(problem);
-  const int fd = impl_->fd;
+  impl_->fd_file = FdFile{impl_->fd, static_cast<sf_count_t>(size), 0};
+  Impl& s = *impl_;
   impl_->open(open_with_reason([&] {
-                return by_name ? sf_open(path.c_str(), SFM_READ, &sfi) : sf_open_fd(fd, SFM_READ, &sfi, /*close_desc=*/SF_FALSE);
+                return by_name ? sf_open(path.c_str(), SFM_READ, &sfi) : sf_open_virtual(&s.fd_vio, SFM_READ, &sfi, &s.fd_file);
               }),
               sfi);
 }

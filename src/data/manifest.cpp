@@ -86,6 +86,19 @@ Recording parse_row(const std::string& text, const fs::path& base, const Manifes
 
 }  // namespace
 
+namespace {
+// What kind of failure a row's error is, from the check that raised it.
+FailureKind row_failure_kind(const std::string& reason) {
+  if (reason.starts_with("duplicate id")) return FailureKind::duplicate;
+  if (reason == "no texts" || reason.find("is empty") != std::string::npos) return FailureKind::empty;
+  if (reason.find("not found") != std::string::npos || reason.find("no such file") != std::string::npos) {
+    return FailureKind::unreadable;
+  }
+  if (reason.find("too long") != std::string::npos || reason.find("too many") != std::string::npos) return FailureKind::too_large;
+  return FailureKind::malformed;
+}
+}  // namespace
+
 Manifest read_manifest(const std::string& path, const ManifestOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(file_error(path, "cannot open manifest"));
@@ -113,7 +126,7 @@ Manifest read_manifest(const std::string& path, const ManifestOptions& options) 
       if (!ids.insert(r.id).second) throw Error("duplicate id '" + r.id + "'");
       m.rows.push_back(std::move(r));
     } catch (const Error& e) {
-      m.bad.push_back({where, e.what()});
+      m.bad.push_back({where, row_failure_kind(e.what()), e.what()});
     }
   }
   if (in.bad()) throw Error(file_error(path, "read error"));

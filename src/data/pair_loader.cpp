@@ -53,7 +53,7 @@ std::size_t PairLoader::bad_count() const {
   return bad_messages_.size();
 }
 
-std::vector<std::string> PairLoader::bad_recordings() const {
+std::vector<Failure> PairLoader::bad_recordings() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return bad_messages_;
 }
@@ -73,10 +73,10 @@ void PairLoader::make_pair(int64_t step, int64_t slot, Pending& out) {
       full = cache_.get(rec, r.audio);
     } catch (const Error& e) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (bad_.insert(rec).second) bad_messages_.push_back(r.where + ": " + e.what());
+      if (bad_.insert(rec).second) bad_messages_.push_back({r.where, FailureKind::unreadable, e.what()});
       if (static_cast<double>(bad_.size()) > options_.max_bad_fraction * static_cast<double>(n)) {
         throw Error("too many unreadable recordings (" + std::to_string(bad_.size()) + " of " + std::to_string(n) +
-                    "; max_bad_fraction " + std::to_string(options_.max_bad_fraction) + "), first: " + bad_messages_.front());
+                    "; max_bad_fraction " + std::to_string(options_.max_bad_fraction) + "), first: " + bad_messages_.front().where + ": " + bad_messages_.front().reason);
       }
       continue;
     }

@@ -21,21 +21,22 @@
 #include "data/pair_sampler.h"
 #include "data/spectrogram_cache.h"
 #include "mulan/frontend.h"
+#include "mulan/params.h"
 #include "mulan/spec_augment.h"
 
 namespace mulan::data {
 
 struct PairLoaderOptions {
-  int64_t batch = 64;                // pairs per batch on this process
+  int64_t batch = kDefaultTrainBatch;     // pairs per batch on this process
   int64_t rank = 0;                  // this process
   int64_t world = 1;                 // processes; together they read disjoint recordings
-  int workers = 2;                   // decoding threads
+  int workers = kDefaultLoaderWorkers;    // decoding threads
   int prefetch_batches = 4;          // batches prepared ahead
   int64_t window_frames = 1000;      // T
   audio::FrontendConfig frontend = audio::FrontendConfig::resnet();
   bool spec_augment = true;
   audio::SpecAugmentConfig spec_augment_config;
-  int64_t cache_bytes = int64_t{2} << 30;  // for whole-recording spectrograms
+  int64_t cache_bytes = kDefaultSpectrogramCacheMb << 20;  // for whole-recording spectrograms
   double max_bad_fraction = 0.5;     // fail when more than this fraction of recordings is unreadable
 };
 
@@ -61,7 +62,7 @@ class PairLoader {
 
   double wait_seconds() const { return wait_seconds_; }  // total time next() blocked
   // Unreadable recordings met so far: "FILE:LINE: reason", in the order met.
-  std::vector<std::string> bad_recordings() const;
+  std::vector<Failure> bad_recordings() const;  // where: the row, "FILE:LINE"
   std::size_t bad_count() const;  // bad_recordings().size(), without the copy
   int64_t decoded() const { return cache_.misses(); }
 
@@ -91,7 +92,7 @@ class PairLoader {
   int started_ = 0;  // workers that have set their thread count
   std::exception_ptr error_;
   std::set<int64_t> bad_;
-  std::vector<std::string> bad_messages_;
+  std::vector<Failure> bad_messages_;
   double wait_seconds_ = 0;
   std::vector<std::thread> threads_;
 };

@@ -17,7 +17,7 @@ PairSampler::PairSampler(const std::vector<Recording>& recordings, const std::ma
     if (usable || !need_texts) {
       recordings_.push_back(r);
     } else {
-      unusable_.push_back({r.where, "no texts of a source with a positive weight in source_ratio"});
+      unusable_.push_back({r.where, FailureKind::empty, "no texts of a source with a positive weight in source_ratio"});
     }
   }
   if (recordings_.empty()) {

@@ -148,7 +148,7 @@ Manifest read_shards(const std::vector<std::string>& shards, const ManifestOptio
       }
       if (rc != ARCHIVE_EOF) throw Error(file_error(shard, std::string("damaged shard (") + archive_error_string(a.get()) + ")"));
     } catch (const Error& e) {
-      m.bad.push_back({shard, e.what()});  // the samples read before the damage are kept
+      m.bad.push_back({shard, FailureKind::unreadable, e.what()});  // the samples read before the damage are kept
     }
     for (const std::string& key : order) {
       const Sample& s = by_key[key];
@@ -170,7 +170,7 @@ Manifest read_shards(const std::vector<std::string>& shards, const ManifestOptio
         if (!ids.insert(r.id).second) r.id = shard + "#" + key;  // the same key in two shards
         m.rows.push_back(std::move(r));
       } catch (const Error& e) {
-        m.bad.push_back({where, e.what()});
+        m.bad.push_back({where, FailureKind::malformed, e.what()});
       }
     }
   }

@@ -108,7 +108,7 @@ EmbeddingCache::EmbeddingCache(std::string dir, std::string model_hash, int64_t 
   fs::create_directories(fs::path(dir_) / model_hash_, ec);
   if (ec) {
     throw Error(
-        file_error(dir_, "cannot create the embedding cache (" + ec.message() + "); pass --cache DIR or --no-cache"));
+        file_error(dir_, "cannot create the embedding cache (" + ec.message() + "); choose another cache folder, or none"));
   }
 }
 

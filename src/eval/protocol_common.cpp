@@ -70,8 +70,8 @@ data::Manifest read_eval_manifest(const std::string& path, const std::string& sp
   json& bad = out.result["bad_rows"];
   if (!bad.is_array()) bad = json::array();
   for (const auto& b : m.bad) {
-    bad.push_back({{"where", b.where}, {"reason", b.reason}});
-    out.problems.push_back(b.where + ": " + b.reason);
+    bad.push_back({{"where", b.where}, {"kind", to_string(b.kind)}, {"reason", b.reason}});
+    out.problems.push_back(b);
   }
   if (m.rows.empty()) {
     throw Error(file_error(path, split.empty() ? "no usable rows" : "no usable rows with split '" + split + "'"));
@@ -106,7 +106,7 @@ void add_audio_report(EvalOutput& out, const EmbeddedRows& embedded) {
   if (!failed.is_array()) failed = json::array();
   for (const Failure& f : embedded.failed) {
     failed.push_back({{"path", f.where}, {"kind", to_string(f.kind)}, {"reason", f.text()}});
-    out.problems.push_back(f.text());
+    out.problems.push_back(f);
   }
   out.result["n_failed"] = failed.size();
   json& cache = out.result["cache"];

@@ -17,7 +17,7 @@ SearchOutput search_manifest(const ModelOptions& model_options, const SearchOpti
   out.problems = scratch.problems;
   const LoadedModel model = load_model(model_options, /*need_text=*/true, /*need_audio=*/true);
   const EmbeddedRows audio = embed_rows(model, model_options, pointers(m.rows));
-  for (const Failure& f : audio.failed) out.problems.push_back(f.text());
+  out.problems.insert(out.problems.end(), audio.failed.begin(), audio.failed.end());
   out.searched = static_cast<int64_t>(audio.rows.size());
   if (audio.rows.empty()) return out;  // the caller reports the problems, then that nothing was searched
   const at::Tensor text = embed_text_list(model, model_options, queries);

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "train/train_config.h"
+#include "mulan/train_config.h"
 
 namespace mulan::model {
 struct MulanModelImpl;

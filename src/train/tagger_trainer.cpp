@@ -1,4 +1,4 @@
-#include "train/tagger_trainer.h"
+#include "mulan/train_tagger.h"
 
 #include <torch/torch.h>
 
@@ -80,7 +80,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   const auto labels = read_labels(tr.labels);
   if (ac.tagger_classes != static_cast<int>(labels.size())) {
     throw Error(tr.labels + ": " + std::to_string(labels.size()) + " labels, but " + run.model_dir + " has audio.tagger_classes = " +
-                std::to_string(ac.tagger_classes) + " (mulan init --tagger-classes N makes a model with a tagger head)");
+                std::to_string(ac.tagger_classes) + " (a model made with tagger_classes > 0 has a tagger head)");
   }
   model::MulanModelImpl& net = training_modules(model);
 
@@ -101,7 +101,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   torch::Tensor val_windows, val_targets;
   if (!val_rows.empty()) {
     MiddleWindows mw = middle_windows(val_rows, ac.frontend_config(), ac.window_frames);
-    for (const std::string& b : mw.bad) notes.push_back("unreadable validation recording " + b);
+    for (const Failure& b : mw.bad) notes.push_back("unreadable validation recording " + b.where + ": " + b.reason);
     if (!mw.kept.empty()) {
       val_windows = mw.windows;
       val_targets = targets(val_rows, mw.kept, labels);

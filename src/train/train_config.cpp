@@ -1,4 +1,4 @@
-#include "train/train_config.h"
+#include "mulan/train_config.h"
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -65,7 +65,7 @@ ResolvedRun resolve_run(const TrainRun& run) {
   const std::string saved_path = (dir / "train.json").string();
   if (!run.resume) {
     if (has_checkpoint) {
-      throw UsageError(run.out_dir + " already holds a run (a checkpoint): add --resume to continue it, or choose another --out");
+      throw OptionError("out_dir", "'" + run.out_dir + "' already holds a run (a checkpoint): continue it, or choose another folder");
     }
     run.config.validate();
     return {run.config, false};
@@ -79,7 +79,7 @@ ResolvedRun resolve_run(const TrainRun& run) {
   if (run.config_given) {
     const std::string diff = config_differences(saved, run.config);
     if (!diff.empty()) {
-      throw UsageError("--resume: the flags or --config differ from " + saved_path + " (" + diff +
+      throw OptionError("resume", ": the settings differ from " + saved_path + " (" + diff +
                        "); give the run's own settings, or none");
     }
   }
@@ -241,9 +241,9 @@ LoopResult TrainLoop::run(data::PairLoader& loader, const StepHooks& hooks) {
     interval_wait += loader.wait_seconds() - wait_before;
     const std::size_t bad_count = loader.bad_count();
     // The messages are copied only when a new unreadable recording turned up, not every step.
-    const auto bad = bad_reported < bad_count ? loader.bad_recordings() : std::vector<std::string>();
+    const auto bad = bad_reported < bad_count ? loader.bad_recordings() : std::vector<Failure>();
     for (; bad_reported < bad_count; ++bad_reported) {
-      if (bad_reported < 3) log_->note(command_ + ": skipped unreadable recording " + bad[bad_reported]);
+      if (bad_reported < 3) log_->note(command_ + ": skipped unreadable recording " + bad[bad_reported].where + ": " + bad[bad_reported].reason);
       else if (bad_reported == 3) log_->note(command_ + ": more unreadable recordings are skipped (counted in metrics.jsonl as bad_recordings)");
     }
     // Dropout draws from torch's generator: seed it per step so a resumed run draws the same.
@@ -337,7 +337,7 @@ LoopResult TrainLoop::run(data::PairLoader& loader, const StepHooks& hooks) {
       log_->end_progress();
       const int sig = run_.stop_signal->load() != 0 ? run_.stop_signal->load() : SIGTERM;  // SIGTERM: another process's signal
       throw Interrupted(sig, what_ + " stopped by a signal after step " + std::to_string(done) + " with its checkpoint (" +
-                                 last_checkpoint() + "): run the same command with --resume to continue");
+                                 last_checkpoint() + "): resume the run to continue it");
     }
   }
   log_->end_progress();

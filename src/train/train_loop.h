@@ -31,7 +31,7 @@
 #include "train/distributed.h"
 #include "train/optimizer.h"
 #include "train/run_log.h"
-#include "train/trainer.h"
+#include "mulan/train.h"
 
 namespace mulan {
 class Model;

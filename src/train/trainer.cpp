@@ -1,4 +1,4 @@
-#include "train/trainer.h"
+#include "mulan/train.h"
 
 #include <torch/torch.h>
 
@@ -46,7 +46,7 @@ TrainSummary train(const TrainRun& run) {
   if (!data.val.empty()) {
     val = std::make_unique<ValidationSet>(
         make_validation_set(data.val, c.source_ratio, c.seed, ac.frontend_config(), ac.window_frames));
-    if (!val->bad.empty()) data.notes.push_back(std::to_string(val->bad.size()) + " validation recordings unreadable, first: " + val->bad.front());
+    if (!val->bad.empty()) data.notes.push_back(std::to_string(val->bad.size()) + " validation recordings unreadable, first: " + val->bad.front().where + ": " + val->bad.front().reason);
   }
 
   loop.start(model, {{"model", run.model_dir}, {"data", run.data}, {"val", run.val}, {"device", run.device}}, data.notes);

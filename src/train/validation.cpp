@@ -26,7 +26,7 @@ MiddleWindows middle_windows(const std::vector<data::Recording>& recordings, con
     try {
       spec = cache.get(static_cast<int64_t>(i), recordings[i].audio);
     } catch (const Error& e) {
-      out.bad.push_back(recordings[i].where + ": " + e.what());
+      out.bad.push_back({recordings[i].where, FailureKind::unreadable, e.what()});
       continue;
     }
     const int64_t start = std::max<int64_t>(0, (spec.size(1) - window_frames) / 2);

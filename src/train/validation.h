@@ -28,7 +28,7 @@ namespace mulan::train {
 struct MiddleWindows {
   at::Tensor windows;
   std::vector<int64_t> kept;
-  std::vector<std::string> bad;
+  std::vector<Failure> bad;  // recordings that could not be read (where: "FILE:LINE")
 };
 MiddleWindows middle_windows(const std::vector<data::Recording>& recordings, const audio::FrontendConfig& frontend,
                              int64_t window_frames);
@@ -36,7 +36,7 @@ MiddleWindows middle_windows(const std::vector<data::Recording>& recordings, con
 struct ValidationSet {
   at::Tensor windows;              // [N, F, T]
   std::vector<std::string> texts;  // N
-  std::vector<std::string> bad;    // recordings that could not be read: "FILE:LINE: reason"
+  std::vector<Failure> bad;        // recordings that could not be read (where: "FILE:LINE")
 };
 
 ValidationSet make_validation_set(const std::vector<data::Recording>& recordings,

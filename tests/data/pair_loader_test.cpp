@@ -112,7 +112,7 @@ class LoaderTest : public ::testing::Test {
   test::TempDir dir_;
   std::shared_ptr<PairSampler> sampler_;
   PairLoaderOptions options_;
-  std::vector<std::string> bad_;
+  std::vector<Failure> bad_;
 };
 
 TEST_F(LoaderTest, BatchesDependOnTheStepNotOnThreadsAndSkipUnreadableRecordings) {
@@ -123,7 +123,8 @@ TEST_F(LoaderTest, BatchesDependOnTheStepNotOnThreadsAndSkipUnreadableRecordings
   const auto a = batches(one, 0, 6);
   const auto b = batches(four, 0, 6);
   ASSERT_EQ(bad_.size(), 1u);
-  EXPECT_NE(bad_[0].find("m.jsonl:6"), std::string::npos) << bad_[0];
+  EXPECT_EQ(bad_[0].where.substr(bad_[0].where.size() - 9), "m.jsonl:6") << bad_[0].where;
+  EXPECT_EQ(bad_[0].kind, FailureKind::unreadable);
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(a[i].step, i);
     EXPECT_EQ(a[i].windows.sizes(), (std::vector<int64_t>{5, 64, 200}));

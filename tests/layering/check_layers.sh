@@ -6,7 +6,7 @@ set -uo pipefail
 cxx=$1 build=$2 example=$3
 shift 3
 inc=()
-for d in "$@"; do inc+=(-isystem "$d"); done
+for d in "$@"; do [[ $d == /usr/include ]] || inc+=(-isystem "$d"); done  # -isystem /usr/include breaks #include_next
 fail=0
 
 needed=$(readelf -d "$example" | grep NEEDED)

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "eval/embedding_cache.h"
+#include "mulan/eval.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 #include "mulan/params.h"
@@ -51,6 +51,13 @@ void finish_stdout() {
 void print_skipped(const std::vector<std::string>& items, std::size_t max_lines) {
   for (std::size_t i = 0; i < items.size() && i < max_lines; ++i) std::cerr << "mulan: skipped: " << printable(items[i]) << "\n";
   if (items.size() > max_lines) std::cerr << "mulan: skipped " << items.size() - max_lines << " more (" << items.size() << " in all)\n";
+}
+
+void print_skipped(const std::vector<Failure>& items, std::size_t max_lines) {
+  std::vector<std::string> lines;
+  lines.reserve(items.size());
+  for (const Failure& f : items) lines.push_back(f.text());
+  print_skipped(lines, max_lines);
 }
 
 namespace {

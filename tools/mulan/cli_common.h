@@ -11,6 +11,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "mulan/error.h"
+
 namespace mulan::cli {
 
 // The longest stdin line a subcommand takes: far beyond any text a model reads (512 tokens).
@@ -28,6 +30,7 @@ void finish_stdout();
 // Prints "mulan: skipped: ITEM" for the first max_lines items, then one line counting the rest
 // (5,000 duplicate ids are not 5,000 lines); each through printable().
 void print_skipped(const std::vector<std::string>& items, std::size_t max_lines = 10);
+void print_skipped(const std::vector<Failure>& items, std::size_t max_lines = 10);  // each as Failure::text()
 
 // Makes SIGTERM and SIGINT ask long work to stop: the first sets the returned flag to the signal's
 // number (the work checks it, saves its state and ends); a second one ends the process at once
@@ -41,6 +44,20 @@ CLI::Validator device_validator();
 // The flag of the subcommand being run that is bound to a library option field ("holdout" ->
 // "--holdout", "tag_set" -> "--tags"); the field itself when no flag is.
 std::string flag_for(const CLI::App& app, const std::string& field);
+
+// Runs a training command, adding to its errors what the CLI user types to go on: a run that
+// a signal stopped, or an output folder that already holds a run, continues with --resume.
+template <typename F>
+auto with_resume_hints(F&& run) {
+  try {
+    return run();
+  } catch (const Interrupted& e) {
+    throw Interrupted(e.signal(), std::string(e.what()) + "; run the same command with --resume to continue");
+  } catch (const OptionError& e) {
+    if (e.field() != "out_dir") throw;
+    throw OptionError(e.field(), e.message() + " (--resume continues it)");
+  }
+}
 
 // The options every model-using subcommand shares, parsed and checked in one place (defaults
 // from mulan::default_params(), params.h).

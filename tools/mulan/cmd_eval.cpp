@@ -6,7 +6,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "mulan/audio_embed.h"
-#include "eval/embedding_cache.h"
+#include "mulan/eval.h"
 #include "mulan/eval.h"
 #include "mulan/error.h"
 #include "mulan/atomic_file.h"

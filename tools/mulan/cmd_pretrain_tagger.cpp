@@ -10,7 +10,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "mulan/error.h"
-#include "train/tagger_trainer.h"
+#include "mulan/train_tagger.h"
 
 namespace mulan::cli {
 
@@ -34,7 +34,7 @@ void run_tagger(TaggerArgs a) {
   if (a.lr) run.config.lr = run.config.trunk_lr = *a.lr;
   run.progress = !a.no_progress && isatty(fileno(stderr));
   run.stop_signal = install_stop_signals();
-  const train::TaggerSummary s = train::pretrain_tagger(a.run);
+  const train::TaggerSummary s = with_resume_hints([&] { return train::pretrain_tagger(a.run); });
   nlohmann::json out = {{"step", s.step}, {"loss", s.last_loss}, {"pairs_per_s", s.pairs_per_s}, {"run_dir", run.out_dir}};
   if (s.val_loss >= 0) {
     nlohmann::json per_label = nlohmann::json::object();
@@ -60,7 +60,7 @@ void register_pretrain_tagger(CLI::App& app) {
   cmd->add_option("--val", a->run.base.val, "Validation manifest (default: the data's rows of split \"val\")");
   cmd->add_option("--config", a->config_path, "train.json with TrainConfig fields (the loss fields are not used)");
   cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(positive_number());
-  cmd->add_option("--batch", a->batch, "Recordings per step (default 64)")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  cmd->add_option("--batch", a->batch, "Recordings per step (default " + std::to_string(kDefaultTrainBatch) + ")")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   cmd->add_option("--seed", a->seed, "Seed of every random choice (default 0)");
   cmd->add_option("--lr", a->lr, "Peak learning rate (default 5e-4)")->check(non_negative_number());
   cmd->add_flag("--resume", a->run.base.resume,

@@ -10,7 +10,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "mulan/error.h"
-#include "train/trainer.h"
+#include "mulan/train.h"
 
 namespace mulan::cli {
 
@@ -40,7 +40,7 @@ void run_train(TrainArgs a) {
   if (a.checkpoint_every) run.config.checkpoint_every = *a.checkpoint_every;
   run.progress = !a.no_progress && isatty(fileno(stderr));
   run.stop_signal = install_stop_signals();
-  const train::TrainSummary s = train::train(run);
+  const train::TrainSummary s = with_resume_hints([&] { return train::train(run); });
   nlohmann::json out = {{"step", s.step},
                         {"loss", s.last_loss},
                         {"skipped_steps", s.skipped_steps},
@@ -68,7 +68,7 @@ void register_train(CLI::App& app) {
   cmd->add_option("--val", a->run.val, "Validation manifest (default: the data's rows of split \"val\")");
   cmd->add_option("--config", a->config_path, "train.json with any TrainConfig fields (src/train/train_config.h); flags override it");
   cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(positive_number());
-  cmd->add_option("--batch", a->batch, "Pairs per step (default 64)")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  cmd->add_option("--batch", a->batch, "Pairs per step (default " + std::to_string(kDefaultTrainBatch) + ")")->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   cmd->add_option("--seed", a->seed, "Seed of every random choice (default 0)");
   cmd->add_option("--lr", a->lr, "Peak learning rate of heads and trunks (default 5e-4)")->check(non_negative_number());
   cmd->add_option("--workers", a->workers, "Loader threads (default 2)")->check(CLI::Range(1, 256));

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     std::cerr << "mulan: usage error: " << mulan::printable(e.what()) << " (see 'mulan --help')\n";
     return 2;
   } catch (const mulan::OptionError& e) {
-    std::cerr << "mulan: usage error: " << mulan::printable(mulan::cli::flag_for(app, e.field()) + " " + e.message()) << "\n";
+    std::cerr << "mulan: usage error: " << mulan::printable(mulan::OptionError::joined(mulan::cli::flag_for(app, e.field()), e.message())) << "\n";
     return 2;
   } catch (const mulan::UsageError& e) {
     std::cerr << "mulan: usage error: " << mulan::printable(e.what()) << "\n";

@@ -7,6 +7,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 
+#include "mulan/params.h"
 #include "mulan/spec_augment.h"
 
 namespace mulan::train {
@@ -15,7 +16,7 @@ inline constexpr int64_t kMaxBatch = int64_t{1} << 20;  // pairs per step and pr
 
 struct TrainConfig {
   int64_t steps = 1000;             // optimiser steps of the run
-  int64_t batch = 64;               // pairs per step on each process (global batch = batch x world)
+  int64_t batch = kDefaultTrainBatch;  // 64 pairs per step on each process (global batch = batch x world)
   double lr = 5e-4;                 // peak learning rate of the new heads (projections, tagger, tau)
   double trunk_lr = 5e-4;           // peak learning rate of the trunks (lower it for pre-trained ones;
                                     // 0 freezes them: no gradients are computed, and they run in
@@ -43,9 +44,9 @@ struct TrainConfig {
   int64_t val_every = 200;          // validation every N steps (0: at the end only)
   int64_t checkpoint_every = 200;   // checkpoint every N steps (0: at the end only)
   int keep_checkpoints = 2;         // the newest N checkpoints are kept (an older one is used when the newest is corrupt)
-  int workers = 2;                  // loader threads (decode, front end, crop)
+  int workers = kDefaultLoaderWorkers;  // 2 loader threads (decode, front end, crop)
   int prefetch_batches = 4;         // batches the loader may prepare ahead
-  int64_t cache_mb = 2048;          // memory for whole-recording spectrograms kept between epochs
+  int64_t cache_mb = kDefaultSpectrogramCacheMb;  // 2048 MiB of memory for whole-recording spectrograms kept between epochs
   double max_bad_fraction = 0.5;    // stop when more than this fraction of the recordings is bad
   int max_nonfinite_steps = 20;     // stop after this many non-finite losses in a row
   bool amp = true;                  // mixed precision (autocast) on CUDA; ignored on CPU

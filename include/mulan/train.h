@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "train/train_config.h"
+#include "mulan/train_config.h"
 
 namespace mulan::train {
 

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "train/trainer.h"
+#include "mulan/train.h"
 
 namespace mulan::train {
 
