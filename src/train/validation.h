@@ -52,7 +52,7 @@ struct ValidationResult {
   int64_t pairs = 0;
 };
 
-// Ranks as src/eval/metrics.h defines them (descending score, ties broken by recording order).
+// Ranks as src/metrics/metrics.h defines them (descending score, ties broken by recording order).
 ValidationResult run_validation(model::MulanModelImpl& net, const text::Tokenizer& tokenizer, const ValidationSet& set,
                                 int64_t batch, LossKind loss, double tau_min, c10::Device device);
 

@@ -1,5 +1,5 @@
 // mulan eval tagging|probe|retrieval|triplets: the paper's four evaluation protocols
-// (src/eval/protocols.h); `mulan eval report` is registered on the same group elsewhere.
+// (include/mulan/eval.h); `mulan eval report` is registered on the same group elsewhere.
 #include <iostream>
 #include <nlohmann/json.hpp>
 
