@@ -25,7 +25,7 @@ void BM_TrainStep(benchmark::State& state) {
   const std::string preset = kPresets[state.range(0)];
   const int64_t batch = state.range(1);
   mulan::Model m = mulan::Model::init(mulan::model::preset(preset), 1);
-  auto& net = dynamic_cast<mulan::model::MulanModelImpl&>(m.module());
+  auto& net = mulan::model::modules_of(m);
   net.train();
   mulan::train::TrainConfig c;
   mulan::train::Optimizer opt = mulan::train::make_optimizer(net, c);

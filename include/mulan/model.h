@@ -16,9 +16,15 @@
 #include "mulan/config.h"
 #include "mulan/safetensors.h"
 
-namespace torch::nn {
-class Module;
-}
+namespace mulan {
+class Model;
+namespace model {
+struct MulanModelImpl;
+// The towers as LibTorch modules, for training (declared for the library's own training code;
+// the definition of MulanModelImpl is private to the library).
+MulanModelImpl& modules_of(Model& model);
+}  // namespace model
+}  // namespace mulan
 namespace mulan::text {
 class Tokenizer;
 }
@@ -65,9 +71,10 @@ class Model {
   // come out of init() and load() in inference mode; the inference methods above refuse a
   // model in training mode rather than switch it (two threads would race).
   void set_training(bool on);
-  torch::nn::Module& module();  // the whole model, for training
+
 
  private:
+  friend model::MulanModelImpl& model::modules_of(Model& model);
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };

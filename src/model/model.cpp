@@ -169,7 +169,7 @@ at::Tensor Model::pooled_audio(const at::Tensor& windows) const {
   c10::InferenceMode guard;
   return impl_->audio_for_inference().pooled(windows.to(impl_->device, torch::kFloat32));
 }
-torch::nn::Module& Model::module() { return *impl_->net; }
+model::MulanModelImpl& model::modules_of(Model& m) { return *m.impl_->net; }
 void Model::set_training(bool on) { impl_->net->train(on); }
 
 at::Tensor Model::embed_tokens(const at::Tensor& ids, const at::Tensor& mask) const {

@@ -117,7 +117,7 @@ RunData read_run_data(const TrainRun& run, const data::ManifestOptions& options)
   return d;
 }
 
-model::MulanModelImpl& training_modules(Model& model) { return dynamic_cast<model::MulanModelImpl&>(model.module()); }
+model::MulanModelImpl& training_modules(Model& model) { return model::modules_of(model); }
 
 namespace {
 

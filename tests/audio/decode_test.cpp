@@ -28,20 +28,9 @@ void expect_refused(const std::string& path, const std::string& problem) {
   }
 }
 
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::string le(uint32_t v, int bytes) {
-  std::string s;
-  for (int i = 0; i < bytes; ++i) s += static_cast<char>((v >> (8 * i)) & 0xff);
-  return s;
-}
+void write_bytes(const std::string& path, const std::string& bytes) { test::write_text(path, bytes); }
+std::string read_bytes(const std::string& path) { return test::slurp(path); }
+using test::le;
 
 // A canonical 16-bit PCM WAV with whatever header values a test wants.
 std::string wav_bytes(uint32_t channels, uint32_t rate, const std::string& data, uint32_t data_size) {

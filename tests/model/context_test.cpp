@@ -10,6 +10,7 @@
 
 #include <thread>
 
+#include "model/mulan_model.h"
 #include "mulan/audio.h"
 #include "mulan/context.h"
 #include "mulan/model.h"
@@ -259,7 +260,7 @@ TEST_F(ContextTest, AModelInTrainingModeIsRefusedNotSwitched) {
   Model m = Model::load(model());
   m.set_training(true);
   EXPECT_THROW(m.embed_windows(torch::zeros({1, 64, 1000})), Error);
-  EXPECT_TRUE(m.module().is_training()) << "inference switched the mode";
+  EXPECT_TRUE(model::modules_of(m).is_training()) << "inference switched the mode";
   m.set_training(false);
   EXPECT_EQ(m.embed_windows(torch::zeros({1, 64, 1000})).size(1), 128);
 }

@@ -2,6 +2,7 @@
 // running the CLI or a reference script in a subprocess.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -39,6 +40,8 @@ std::string shell_quote(const std::string& s);
 
 // A whole file's bytes ("" when it cannot be read), and writing text to a file.
 std::string slurp(const std::filesystem::path& p);
+// v as `bytes` little-endian bytes (for writing file headers by hand).
+std::string le(uint32_t v, int bytes);
 void write_text(const std::filesystem::path& p, const std::string& text);
 // One JSON value a line (metrics.jsonl and the like); a bad line throws.
 std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& p);

@@ -39,7 +39,7 @@ std::map<std::string, GroupOf> groups_of(torch::nn::Module& m, const Optimizer& 
 
 TEST(Optimizer, TrunkTextTrunkAndHeadRatesAndNoDecayOnVectors) {
   Model model = Model::init(model::preset("tiny"), 1);
-  auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
+  auto& net = model::modules_of(model);
   TrainConfig c;
   c.lr = 1e-3, c.trunk_lr = 1e-4, c.weight_decay = 0.05;
   for (double text_lr : {-1.0, 5e-4}) {
@@ -64,7 +64,7 @@ TEST(Optimizer, TrunkTextTrunkAndHeadRatesAndNoDecayOnVectors) {
 
 TEST(Optimizer, RateZeroFreezesAPartAndItsGradientsAreNotComputed) {
   Model model = Model::init(model::preset("tiny"), 1);
-  auto& net = dynamic_cast<model::MulanModelImpl&>(model.module());
+  auto& net = model::modules_of(model);
   TrainConfig c;
   c.lr = 1e-3, c.trunk_lr = 0, c.text_trunk_lr = 5e-4;
   const Optimizer o = make_optimizer(net, c);
