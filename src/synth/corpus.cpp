@@ -69,9 +69,9 @@ json clip_json(const Clip& c, double seconds) {
 void validate(const CorpusOptions& o) {
   if (o.out_dir.empty()) throw OptionError("out_dir", "is required");
   if (o.clips < 1 || o.clips > 10'000'000)
-    throw UsageError("synth: --clips must be between 1 and 10000000, got " + std::to_string(o.clips));
-  if (!(o.seconds >= 0.5 && o.seconds <= 3600)) throw UsageError("synth: --seconds must be between 0.5 and 3600");
-  if (o.jobs < 0 || o.jobs > 1024) throw UsageError("synth: --jobs must be between 0 (all cores) and 1024");
+    throw OptionError("clips", "must be between 1 and 10000000, got " + std::to_string(o.clips));
+  if (!(o.seconds >= 0.5 && o.seconds <= 3600)) throw OptionError("seconds", "must be between 0.5 and 3600");
+  if (o.jobs < 0 || o.jobs > 1024) throw OptionError("jobs", "must be between 0 (all cores) and 1024");
   if (o.sample_rate < 8000 || o.sample_rate > 96000) throw UsageError("synth: sample rate must be 8000 to 96000 Hz");
 }
 

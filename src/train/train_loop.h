@@ -54,7 +54,7 @@ ResolvedRun resolve_run(const TrainRun& run);
 // MULAN_TEST_NONFINITE_STEPS (comma-separated, 1-based) get a NaN loss. Empty when unset.
 std::vector<int64_t> injected_nonfinite_steps();
 struct RunData {
-  std::vector<data::Recording> train, val;  // split "train" or none; --val, or split "val"
+  std::vector<data::Recording> train, val;  // split "train" or none; the val manifest, or split "val"
   std::vector<std::string> notes;           // bad-row summaries, for the log
 };
 // Reads run.data (manifest or shards) and run.val with these options.
