@@ -11,8 +11,11 @@
 //   at::Tensor s = mulan::cosine_scores(audio_embeddings, t);                // [A, 1]
 //
 // Thread safety: every const member function may be called concurrently from any number of
-// threads on one Context. Loading touches no process-wide state: torch's global random
-// generator is left as it was, and the towers are put in inference mode once, at load.
+// threads on one Context. Loading leaves torch's global random generator as it was (the towers'
+// constructors draw from it; its state is saved and put back, one model built at a time, so a
+// program that seeds it sees the same stream with or without loading a model; a thread that
+// draws from it while another thread loads may see draws interleaved), and the towers are put
+// in inference mode once, at load.
 #pragma once
 
 #include <ATen/core/Tensor.h>
