@@ -47,4 +47,19 @@ struct TrainSummary {
 
 TrainSummary train(const TrainRun& run);
 
+// A model directory to train from (`mulan init`): a preset's towers, randomly initialised from
+// a seed, and vocab.txt: the preset's vocabulary, or with vocab_from the words of a corpus.
+struct InitOptions {
+  std::string preset;          // a name of model::preset_names() (mulan/presets.h)
+  std::string out_dir;         // the model directory to write (created)
+  uint64_t seed = 0;           // of the random initialisation
+  int tagger_classes = 0;      // > 0 adds an AudioSet-style tagger head (0..100000)
+  std::string vocab_from;      // a manifest whose texts and tags join the vocabulary; "" = none
+  bool force = false;          // replace a model already in out_dir
+};
+struct InitSummary {
+  int64_t parameters = 0;
+};
+InitSummary init_model(const InitOptions& options);
+
 }  // namespace mulan::train
