@@ -34,7 +34,7 @@ InitSummary init_model(const InitOptions& o) {
   }
   config.audio->tagger_classes = o.tagger_classes;
   if (fs::exists(fs::path(o.out_dir) / "config.json") && !o.force) {
-    throw OptionError("out_dir", "'" + o.out_dir + "' already holds a model (config.json); the force option replaces it");
+    throw Error(file_error(o.out_dir, "already holds a model (config.json); the force option replaces it"));
   }
   std::error_code ec;
   fs::create_directories(o.out_dir, ec);

@@ -1,7 +1,10 @@
 // mulan init --preset NAME --out DIR [--seed S]: a randomly initialised model directory.
 #include <iostream>
 
+#include <filesystem>
+
 #include "commands.h"
+#include "mulan/error.h"
 #include "mulan/presets.h"
 #include "mulan/train.h"
 
@@ -9,6 +12,10 @@ namespace mulan::cli {
 
 namespace {
 void run_init(const train::InitOptions& o) {
+  // The library refuses this too, in its own words; here the user learns the flag.
+  if (!o.force && std::filesystem::exists(std::filesystem::path(o.out_dir) / "config.json")) {
+    throw Error(file_error(o.out_dir, "already holds a model (config.json); --force replaces it"));
+  }
   const train::InitSummary s = train::init_model(o);
   std::cerr << "init: wrote " << o.out_dir << " (preset " << o.preset << ", seed " << o.seed << ", " << s.parameters
             << " parameters)\n";
