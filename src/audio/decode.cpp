@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "mulan/audio.h"
+#include "audio/downmix.h"
 #include "mulan/error.h"
 
 namespace mulan::audio {
@@ -41,13 +42,7 @@ struct FdFile {
 
 namespace {
 
-constexpr int kMinSampleRate = 1000;
-constexpr int kMaxSampleRate = 1'000'000;
-constexpr int kMaxChannels = 1024;
 constexpr sf_count_t kBlockFrames = 16384;
-// Full scale is 1. Float files written at an integer scale reach about 2.1e9 (32 bit); past
-// 1e10 the power spectrum of a frame could overflow float32 and the log-mel become NaN.
-constexpr float kMaxSampleMagnitude = 1e10f;
 
 sf_count_t mem_length(void* user) { return static_cast<MemoryFile*>(user)->size; }
 sf_count_t mem_seek(sf_count_t offset, int whence, void* user) {
@@ -557,23 +552,13 @@ void AudioReader::Impl::read_block() {
     return;
   }
   mono.resize(static_cast<size_t>(got));
-  const float scale = 1.0f / static_cast<float>(ch);
-  for (sf_count_t i = 0; i < got; ++i) {
-    const float* frame = interleaved.data() + i * ch;
-    float sum = 0.0f;
-    for (int c = 0; c < ch; ++c) sum += frame[c];
-    const float v = ch == 1 ? sum : sum * scale;
-    if (!std::isfinite(v)) {
-      fail("non-finite sample (NaN or Inf) at " +
-           std::to_string(double(start_frame + frames_read + i) / info.sample_rate) + " s");
-    }
-    if (std::fabs(v) > kMaxSampleMagnitude) {
-      char value[32];
-      std::snprintf(value, sizeof value, "%g", static_cast<double>(v));
-      fail(std::string("sample value ") + value + " at " + std::to_string(double(start_frame + frames_read + i) / info.sample_rate) +
-           " s is far outside full scale (1): not a valid recording");
-    }
-    mono[static_cast<size_t>(i)] = v;
+  if (const int64_t i = downmix(interleaved.data(), got, ch, mono.data()); i >= 0) {
+    const float v = mono[static_cast<size_t>(i)];
+    const std::string at = std::to_string(double(start_frame + frames_read + i) / info.sample_rate) + " s";
+    if (!std::isfinite(v)) fail("non-finite sample (NaN or Inf) at " + at);
+    char value[32];
+    std::snprintf(value, sizeof value, "%g", static_cast<double>(v));
+    fail(std::string("sample value ") + value + " at " + at + " is far outside full scale (1): not a valid recording");
   }
   frames_read += got;
   if (remaining >= 0) {

@@ -3,9 +3,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <filesystem>
+#include <cerrno>
+#include <cstring>
+
 #include <list>
 #include <map>
 #include <mutex>
@@ -14,7 +17,6 @@
 #include "mulan/error.h"
 
 namespace mulan::audio {
-namespace fs = std::filesystem;
 
 ArchivePtr open_tar(const std::string& path) {
   ArchivePtr a(archive_read_new(), archive_read_free);
@@ -50,8 +52,8 @@ size_t member_cut(const std::string& ref) {
 }
 
 struct ShardIndex {
-  uintmax_t size = 0;
-  fs::file_time_type mtime;
+  off_t size = 0;
+  int64_t mtime_ns = 0;
   std::map<std::string, la_int64_t> header_at;  // member name -> offset of its header
 };
 
@@ -63,16 +65,16 @@ class IndexCache {
   // The header offset of member in an uncompressed shard; nullopt when the shard is
   // compressed (no seeking) or has no such member.
   std::optional<la_int64_t> find(const std::string& shard, const std::string& member) {
-    std::error_code ec;
-    const uintmax_t size = fs::file_size(shard, ec);
-    if (ec) throw Error(file_error(shard, "cannot open shard (" + ec.message() + ")"));
-    const auto mtime = fs::last_write_time(shard, ec);
+    struct stat st {};
+    if (::stat(shard.c_str(), &st) != 0) throw Error(file_error(shard, std::string("cannot open shard (") + std::strerror(errno) + ")"));
+    const off_t size = st.st_size;
+    const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
     std::lock_guard lock(mutex_);
     auto it = shards_.find(shard);
-    if (it == shards_.end() || it->second.size != size || it->second.mtime != mtime) {
+    if (it == shards_.end() || it->second.size != size || it->second.mtime_ns != mtime_ns) {
       ShardIndex index = build(shard);
       index.size = size;
-      index.mtime = mtime;
+      index.mtime_ns = mtime_ns;
       if (shards_.size() >= kShards && it == shards_.end()) {  // forget the least recently used
         shards_.erase(order_.back());
         order_.pop_back();

@@ -15,6 +15,7 @@
 #include "mulan/error.h"
 #include "mulan/frontend.h"
 #include "mulan/windows.h"
+#include "audio/downmix.h"
 #include "audio/tar.h"
 #include "mulan/threads.h"
 
@@ -104,8 +105,9 @@ class SampleStream {
 
  private:
   static std::vector<float> mono_at(const AudioSource& s, int rate) {
-    if (s.sample_rate < 1000 || s.sample_rate > 1'000'000) {
-      throw Error(file_error(s.name, "sample rate " + std::to_string(s.sample_rate) + " Hz is outside 1000..1000000"));
+    if (s.sample_rate < audio::kMinSampleRate || s.sample_rate > audio::kMaxSampleRate) {
+      throw Error(file_error(s.name, "sample rate " + std::to_string(s.sample_rate) + " Hz is outside " +
+                                         std::to_string(audio::kMinSampleRate) + ".." + std::to_string(audio::kMaxSampleRate)));
     }
     if (s.channels < 1 || s.channels > 64) throw Error(file_error(s.name, std::to_string(s.channels) + " channels is outside 1..64"));
     if (s.samples.size() % static_cast<size_t>(s.channels) != 0) {
@@ -113,11 +115,8 @@ class SampleStream {
     }
     const size_t frames = s.samples.size() / static_cast<size_t>(s.channels);
     std::vector<float> mono(frames);
-    for (size_t i = 0; i < frames; ++i) {
-      double sum = 0;
-      for (int c = 0; c < s.channels; ++c) sum += s.samples[i * static_cast<size_t>(s.channels) + static_cast<size_t>(c)];
-      if (!std::isfinite(sum)) throw Error(file_error(s.name, "sample " + std::to_string(i) + " is not a finite number"));
-      mono[i] = static_cast<float>(sum / s.channels);
+    if (const int64_t i = audio::downmix(s.samples.data(), static_cast<int64_t>(frames), s.channels, mono.data()); i >= 0) {
+      throw Error(file_error(s.name, "sample " + std::to_string(i) + " is not a finite number within full scale"));
     }
     return s.sample_rate == rate ? mono : audio::resample(mono, s.sample_rate, rate);
   }

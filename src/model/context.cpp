@@ -12,14 +12,19 @@ namespace mulan {
 
 ContextParams default_params() { return ContextParams{}; }
 
+namespace {
+AudioEmbedOptions audio_options(const ContextParams& p, bool keep_windows) {
+  return AudioEmbedOptions{p.audio_batch_windows, p.decode_threads, keep_windows};
+}
+}  // namespace
+
 void ContextParams::validate(const std::string& where) const {
   parse_device(device);
   if (text_batch < 1) throw UsageError(where + ": text_batch must be >= 1, not " + std::to_string(text_batch));
-  AudioEmbedOptions audio{audio_batch_windows, decode_threads, false};
-  if (audio_batch_windows < 1) {
+  if (audio_batch_windows < 1) {  // named as here, not as AudioEmbedOptions names it
     throw UsageError(where + ": audio_batch_windows must be >= 1, not " + std::to_string(audio_batch_windows));
   }
-  audio.validate(where);
+  audio_options(*this, false).validate(where);  // decode_threads
 }
 
 c10::Device parse_device(const std::string& name) {
@@ -45,7 +50,6 @@ struct Context::Impl {
   ContextParams params;
   Model model;
   std::optional<text::Tokenizer> tokenizer;
-  std::optional<AudioEmbedder> audio;
 };
 
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -58,7 +62,6 @@ std::shared_ptr<const Context> Context::load(const std::string& dir, const Conte
   impl->params = params;
   impl->model = Model::load(dir, parse_device(params.device));
   if (impl->model.has_text()) impl->tokenizer.emplace(load_tokenizer(dir, impl->model));
-  if (impl->model.has_audio()) impl->audio.emplace(impl->model, AudioEmbedOptions{params.audio_batch_windows, params.decode_threads, false});
   return std::shared_ptr<const Context>(new Context(std::move(impl)));
 }
 
@@ -81,10 +84,9 @@ at::Tensor Context::embed_texts(const std::vector<std::string>& texts) const {
 
 void Context::embed_audio(const std::vector<AudioSource>& sources, const std::function<void(AudioEmbedding&&)>& on_result,
                           bool keep_windows) const {
-  if (!impl_->audio) throw Error(file_error(impl_->dir, "holds no audio tower"));
-  if (!keep_windows) return impl_->audio->run(sources, on_result);
-  AudioEmbedder(impl_->model, AudioEmbedOptions{impl_->params.audio_batch_windows, impl_->params.decode_threads, true})
-      .run(sources, on_result);
+  if (!has_audio()) throw Error(file_error(impl_->dir, "holds no audio tower"));
+  // An embedder is a model handle and its options: nothing to keep between calls.
+  AudioEmbedder(impl_->model, audio_options(impl_->params, keep_windows)).run(sources, on_result);
 }
 
 AudioEmbedding Context::embed_audio(const AudioSource& source, bool keep_windows) const {
