@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mulan/error.h"
+#include "mulan/frontend_config.h"
 #include "mulan/model.h"
 #include "mulan/params.h"
 
@@ -41,6 +42,15 @@ struct AudioSource {
   static AudioSource pcm(std::vector<float> samples, int sample_rate, int channels = 1, std::string name = "<pcm>");
   static std::vector<AudioSource> files(const std::vector<std::string>& paths);
 };
+
+// A whole source decoded (or, for PCM, mixed down) to mono samples at sample_rate, resampled with
+// soxr. Throws mulan::Error naming the source (mulan::FileNotFound for a missing file) when it
+// cannot be read or holds no samples.
+std::vector<float> decode_source(const AudioSource& source, int sample_rate);
+
+// The front end's log-mel spectrogram [F, T] of a whole source (float32, on the CPU). Throws as
+// decode_source does, and when the source is shorter than one frame.
+at::Tensor log_mel(const AudioSource& source, const audio::FrontendConfig& config);
 
 struct AudioEmbedOptions {
   int batch_windows = kDefaultAudioBatchWindows;  // windows per forward pass, drawn from one or several sources

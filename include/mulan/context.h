@@ -56,6 +56,8 @@ class Context {
   // params.text_batch at a time, each batch padded only to its longest member. Throws when
   // the model has no text tower.
   at::Tensor embed_texts(const std::vector<std::string>& texts) const;
+  // The same with text_batch texts per forward pass for this call (mulan::OptionError when < 1).
+  at::Tensor embed_texts(const std::vector<std::string>& texts, int text_batch) const;
 
   // Embeds each source by the long-audio policy (windows of the model's length, their mean
   // embedding normalised again), decoding params.decode_threads sources ahead of the model.
@@ -63,8 +65,18 @@ class Context {
   // that cannot be embedded comes back with its failure filled, and the others go on.
   void embed_audio(const std::vector<AudioSource>& sources, const std::function<void(AudioEmbedding&&)>& on_result,
                    bool keep_windows = false) const;
+  // The same with other options for this call (windows per batch, decode threads, keep_windows).
+  void embed_audio(const std::vector<AudioSource>& sources, const std::function<void(AudioEmbedding&&)>& on_result,
+                   const AudioEmbedOptions& options) const;
   // One source, at once: its embedding, or mulan::Error with the failure's one-line reason.
   AudioEmbedding embed_audio(const AudioSource& source, bool keep_windows = false) const;
+
+  // Zero-shot tag scores: the cosine of every audio embedding [A, d] with the text embedding of
+  // each tag put into the prompt (every "{}" becomes the tag) -> [A, T] float32, in tag order.
+  // Throws mulan::OptionError("prompt", ...) when the prompt has no "{}", mulan::Error when
+  // the model has no text tower or the embeddings are not [A, embed_dim].
+  at::Tensor tag_scores(const at::Tensor& audio_embeddings, const std::vector<std::string>& tags,
+                        const std::string& prompt = "{}") const;
 
   // The underlying model and tokenizer, for code that needs tensors below the embeddings
   // (evaluation's tagger logits). Both are immutable once the context exists.
@@ -80,6 +92,10 @@ class Context {
   explicit Context(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The prompt with every "{}" replaced by the tag ("a recording with a {} feel"); throws
+// mulan::OptionError("prompt", ...) when it has no "{}".
+std::string expand_prompt(const std::string& prompt, const std::string& tag);
 
 // Zero-shot scores: the cosine of every audio row with every text row, [A, d] x [T, d] ->
 // [A, T], float64 when either input is, else float32. Rows need not be unit length; a zero

@@ -21,6 +21,14 @@ class UsageError : public Error {
   using Error::Error;
 };
 
+// A file or folder that does not exist: an audio file, a model directory, its config.json,
+// model.safetensors or vocab.txt. The CLI treats it as any other Error (exit 1); the Python module
+// raises it as FileNotFoundError.
+class FileNotFound : public Error {
+ public:
+  using Error::Error;
+};
+
 // An option of the library (a field of an options struct, by its name there) with a value that
 // makes no sense: what() is "FIELD MESSAGE". The CLI shows the flag bound to the field instead
 // ("--holdout must be in (0, 1)"), the Python module the keyword argument.
@@ -58,6 +66,7 @@ std::string file_error(const std::string& path, const std::string& message);
 // went on. Every part of mulan that skips items reports them as Failures; the CLI prints them,
 // the server returns them, the Python module raises or returns them.
 enum class FailureKind {
+  missing,     // the file does not exist (FileNotFound)
   unreadable,  // the file or member could not be opened or decoded
   malformed,   // a row or record does not have the expected shape or types
   too_large,   // over a size limit (a field, a file, a count)

@@ -105,8 +105,7 @@ EvalOutput run_triplets(const ModelOptions& model, const TripletOptions& options
 // or an empty file is an error naming FILE:LINE (or FILE).
 std::vector<std::string> read_tag_list(const std::string& path);
 
-// The prompt with every "{}" replaced by the tag; mulan::UsageError if it has no "{}".
-std::string expand_prompt(const std::string& prompt, const std::string& tag);
+// expand_prompt (a prompt with the tag in place of "{}") is in mulan/context.h.
 
 struct Triplet {
   std::string anchor, pos, neg;

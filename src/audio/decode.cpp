@@ -424,7 +424,7 @@ int open_regular_file(const std::string& path, uint64_t* size) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) throw Error(file_error(path, "no such file"));
+  if (ec || !fs::exists(status)) throw FileNotFound(file_error(path, "no such file"));
   if (fs::is_directory(status)) throw Error(file_error(path, "is a directory, not an audio file"));
   if (!fs::is_regular_file(status)) throw Error(file_error(path, "is not a regular file (a FIFO or a device), not an audio file"));
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -66,7 +66,10 @@ class IndexCache {
   // compressed (no seeking) or has no such member.
   std::optional<la_int64_t> find(const std::string& shard, const std::string& member) {
     struct stat st {};
-    if (::stat(shard.c_str(), &st) != 0) throw Error(file_error(shard, std::string("cannot open shard (") + std::strerror(errno) + ")"));
+    if (::stat(shard.c_str(), &st) != 0) {
+      if (errno == ENOENT) throw FileNotFound(file_error(shard, "no such shard"));
+      throw Error(file_error(shard, std::string("cannot open shard (") + std::strerror(errno) + ")"));
+    }
     const off_t size = st.st_size;
     const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
     std::lock_guard lock(mutex_);

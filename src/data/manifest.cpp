@@ -92,7 +92,7 @@ FailureKind row_failure_kind(const std::string& reason) {
   if (reason.starts_with("duplicate id")) return FailureKind::duplicate;
   if (reason == "no texts" || reason.find("is empty") != std::string::npos) return FailureKind::empty;
   if (reason.find("not found") != std::string::npos || reason.find("no such file") != std::string::npos) {
-    return FailureKind::unreadable;
+    return FailureKind::missing;
   }
   if (reason.find("too long") != std::string::npos || reason.find("too many") != std::string::npos) return FailureKind::too_large;
   return FailureKind::malformed;

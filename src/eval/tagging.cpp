@@ -8,6 +8,7 @@
 #include "metrics/metrics.h"
 #include "eval/protocol_common.h"
 #include "eval/provenance.h"
+#include "mulan/context.h"
 #include "mulan/error.h"
 
 namespace mulan::eval {
@@ -32,21 +33,6 @@ std::vector<std::string> read_tag_list(const std::string& path) {
   if (in.bad()) throw Error(file_error(path, "read error"));
   if (tags.empty()) throw Error(file_error(path, "tag list is empty"));
   return tags;
-}
-
-std::string expand_prompt(const std::string& prompt, const std::string& tag) {
-  if (prompt.find("{}") == std::string::npos)
-    throw OptionError("prompt", "must contain {} (where the tag goes): '" + prompt + "'");
-  std::string out;
-  for (std::size_t i = 0; i < prompt.size();) {
-    if (prompt.compare(i, 2, "{}") == 0) {
-      out += tag;
-      i += 2;
-    } else {
-      out += prompt[i++];
-    }
-  }
-  return out;
 }
 
 EvalOutput run_tagging(const ModelOptions& mo, const TaggingOptions& o) {

@@ -61,7 +61,7 @@ void install_tower(const TowerImport& t, const std::string& model_dir, uint64_t 
 }
 
 TensorMap read_state_dict(const std::string& path) {
-  if (!fs::exists(path)) throw Error(file_error(path, "no such file"));
+  if (!fs::exists(path)) throw FileNotFound(file_error(path, "no such file"));
   const std::string ext = fs::path(path).extension().string();
   return ext == ".safetensors" ? read_safetensors(path).tensors : read_torch_checkpoint(path);
 }

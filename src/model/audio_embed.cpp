@@ -187,7 +187,10 @@ Failure source_failure(const std::string& name, const std::exception& e) {
   const std::string prefix = file_error(name, "");
   if (reason.starts_with(prefix)) reason = reason.substr(prefix.size());
   const bool empty = reason.find("no audio samples") != std::string::npos || reason.find("holds no samples") != std::string::npos;
-  return {name, empty ? FailureKind::empty : FailureKind::unreadable, reason};
+  const FailureKind kind = dynamic_cast<const FileNotFound*>(&e) != nullptr ? FailureKind::missing
+                           : empty                                         ? FailureKind::empty
+                                                                           : FailureKind::unreadable;
+  return {name, kind, reason};
 }
 
 }  // namespace
@@ -219,6 +222,27 @@ std::vector<AudioSource> AudioSource::files(const std::vector<std::string>& path
   out.reserve(paths.size());
   for (const auto& p : paths) out.push_back(file(p));
   return out;
+}
+
+std::vector<float> decode_source(const AudioSource& source, int sample_rate) {
+  SampleStream stream(source, sample_rate);
+  std::vector<float> out;
+  while (stream.read(out, size_t{1} << 16) > 0) {
+  }
+  if (out.empty()) throw Error(file_error(source.name, "holds no audio samples"));
+  return out;
+}
+
+at::Tensor log_mel(const AudioSource& source, const audio::FrontendConfig& config) {
+  std::vector<float> pcm = decode_source(source, config.sample_rate);
+  const audio::Frontend frontend(config);
+  const auto n = static_cast<int64_t>(pcm.size());
+  if (frontend.num_frames(n) == 0) {
+    throw Error(file_error(source.name, "too short: " + std::to_string(n) + " samples at " + std::to_string(config.sample_rate) +
+                                            " Hz, one frame needs " + std::to_string(config.frame_length())));
+  }
+  torch::NoGradGuard no_grad;
+  return frontend(torch::from_blob(pcm.data(), {n}, torch::kFloat32)).contiguous();
 }
 
 void AudioEmbedOptions::validate(const std::string& where) const {

@@ -79,14 +79,24 @@ const text::Tokenizer& Context::tokenizer() const {
 }
 
 at::Tensor Context::embed_texts(const std::vector<std::string>& texts) const {
-  return mulan::embed_texts(impl_->model, tokenizer(), texts, impl_->params.text_batch);
+  return embed_texts(texts, impl_->params.text_batch);
+}
+
+at::Tensor Context::embed_texts(const std::vector<std::string>& texts, int text_batch) const {
+  if (text_batch < 1) throw OptionError("text_batch", "must be >= 1, not " + std::to_string(text_batch));
+  return mulan::embed_texts(impl_->model, tokenizer(), texts, text_batch);
 }
 
 void Context::embed_audio(const std::vector<AudioSource>& sources, const std::function<void(AudioEmbedding&&)>& on_result,
                           bool keep_windows) const {
+  embed_audio(sources, on_result, audio_options(impl_->params, keep_windows));
+}
+
+void Context::embed_audio(const std::vector<AudioSource>& sources, const std::function<void(AudioEmbedding&&)>& on_result,
+                          const AudioEmbedOptions& options) const {
   if (!has_audio()) throw Error(file_error(impl_->dir, "holds no audio tower"));
   // An embedder is a model handle and its options: nothing to keep between calls.
-  AudioEmbedder(impl_->model, audio_options(impl_->params, keep_windows)).run(sources, on_result);
+  AudioEmbedder(impl_->model, options).run(sources, on_result);
 }
 
 AudioEmbedding Context::embed_audio(const AudioSource& source, bool keep_windows) const {
@@ -94,6 +104,36 @@ AudioEmbedding Context::embed_audio(const AudioSource& source, bool keep_windows
   embed_audio(std::vector<AudioSource>{source}, [&](AudioEmbedding&& e) { out = std::move(e); }, keep_windows);
   if (out->failure) throw Error(out->failure->text());
   return std::move(*out);
+}
+
+at::Tensor Context::tag_scores(const at::Tensor& audio_embeddings, const std::vector<std::string>& tags,
+                               const std::string& prompt) const {
+  if (audio_embeddings.dim() != 2 || audio_embeddings.size(1) != embed_dim()) {
+    throw UsageError("tag_scores: the audio embeddings must be [A, " + std::to_string(embed_dim()) + "], not " +
+                std::to_string(audio_embeddings.dim()) + "-d " + c10::str(audio_embeddings.sizes()));
+  }
+  expand_prompt(prompt, "");  // the prompt is checked even for no tags
+  if (tags.empty()) return torch::zeros({audio_embeddings.size(0), 0}, torch::kFloat32);
+  std::vector<std::string> prompts;
+  prompts.reserve(tags.size());
+  for (const auto& t : tags) prompts.push_back(expand_prompt(prompt, t));
+  return cosine_scores(audio_embeddings.to(torch::kCPU, torch::kFloat32), embed_texts(prompts));
+}
+
+std::string expand_prompt(const std::string& prompt, const std::string& tag) {
+  if (prompt.find("{}") == std::string::npos) {
+    throw OptionError("prompt", "must contain {} (where the tag goes): '" + printable(prompt) + "'");
+  }
+  std::string out;
+  for (std::size_t i = 0; i < prompt.size();) {
+    if (prompt.compare(i, 2, "{}") == 0) {
+      out += tag;
+      i += 2;
+    } else {
+      out += prompt[i++];
+    }
+  }
+  return out;
 }
 
 at::Tensor cosine_scores(const at::Tensor& audio, const at::Tensor& text) {

@@ -96,6 +96,7 @@ Model Model::init(const MulanConfig& config, uint64_t seed, c10::Device device) 
 
 Model Model::load(const std::string& dir, c10::Device device) {
   const std::string config_path = (fs::path(dir) / "config.json").string();
+  if (!fs::exists(dir)) throw FileNotFound(file_error(dir, "no such model directory"));
   if (!fs::is_directory(dir)) throw Error(file_error(dir, "is not a model directory"));
   const MulanConfig config = load_config(config_path);
   const std::string weights = (fs::path(dir) / "model.safetensors").string();

@@ -49,6 +49,7 @@ const char* dtype_name(at::ScalarType t, const std::string& tensor) {
 Safetensors read_safetensors(const std::string& path) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
+  if (ec == std::errc::no_such_file_or_directory) throw FileNotFound(file_error(path, "no such file"));
   if (ec) throw Error(file_error(path, "cannot read: " + ec.message()));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(file_error(path, "cannot open"));

@@ -10,6 +10,7 @@ std::string file_error(const std::string& path, const std::string& message) {
 
 const char* to_string(FailureKind kind) {
   switch (kind) {
+    case FailureKind::missing: return "missing";
     case FailureKind::unreadable: return "unreadable";
     case FailureKind::malformed: return "malformed";
     case FailureKind::too_large: return "too_large";

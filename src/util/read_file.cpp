@@ -14,7 +14,8 @@ namespace mulan {
 std::string read_file(const std::string& path, std::uint64_t max_bytes, const std::string& what) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // O_NONBLOCK: a FIFO must not hang the open
   if (fd < 0) {
-    throw Error(file_error(path, errno == ENOENT ? "no such file (" + what + ")" : "cannot open " + what + ": " + std::strerror(errno)));
+    if (errno == ENOENT) throw FileNotFound(file_error(path, "no such file (" + what + ")"));
+    throw Error(file_error(path, "cannot open " + what + ": " + std::strerror(errno)));
   }
   struct Closer {
     int fd;

@@ -40,7 +40,7 @@ TEST(Manifest, ReadsRowsResolvesPathsAndSkipsBadRowsWithTheirLine) {
   EXPECT_NE(m.bad[1].reason.find("not found"), std::string::npos);
   EXPECT_EQ(m.bad[2].reason, "no texts");
   EXPECT_EQ(m.bad[0].kind, FailureKind::malformed);
-  EXPECT_EQ(m.bad[1].kind, FailureKind::unreadable);
+  EXPECT_EQ(m.bad[1].kind, FailureKind::missing);
   EXPECT_EQ(m.bad[2].kind, FailureKind::empty);
   EXPECT_EQ(m.bad[3].kind, FailureKind::duplicate);
   EXPECT_NE(m.bad[3].reason.find("duplicate id"), std::string::npos);

@@ -102,7 +102,30 @@ TEST(ModelDirRefuses, MissingWeights) {
   const std::string d = make_model(dir);
   std::filesystem::remove(d + "/model.safetensors");
   expect_load_error(d, "model.safetensors");
-  expect_load_error(dir.file("nowhere"), "is not a model directory");
+  expect_load_error(dir.file("nowhere"), "no such model directory");
+  expect_load_error(d + "/config.json", "is not a model directory");
+}
+
+// A file that is not there is a FileNotFound (the Python module's FileNotFoundError); a file
+// that is there but wrong is not.
+TEST(ModelDirRefuses, MissingFilesAreFileNotFound) {
+  test::TempDir dir;
+  const std::string d = make_model(dir);
+  EXPECT_THROW(Model::load(dir.file("nowhere")), FileNotFound);
+  std::filesystem::remove(d + "/vocab.txt");
+  EXPECT_THROW(Model::load(d), FileNotFound);
+  std::filesystem::remove(d + "/model.safetensors");
+  EXPECT_THROW(Model::load(d), FileNotFound);
+  std::filesystem::remove(d + "/config.json");
+  EXPECT_THROW(Model::load(d), FileNotFound);
+  std::ofstream(d + "/config.json") << "{";
+  try {
+    Model::load(d);
+    FAIL() << "loaded a broken config.json";
+  } catch (const FileNotFound& e) {
+    FAIL() << "a broken config.json is not a missing file: " << e.what();
+  } catch (const Error&) {
+  }
 }
 
 }  // namespace
