@@ -21,6 +21,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # independent references for the tests (run as /usr/bin/python3)
   python3 python3-numpy python3-torch python3-torchaudio python3-torchvision python3-sklearn
+  # the Python module (pybind11) and its tests; venv, setuptools and wheel for its pip install
+  python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel
   sox
   # the screenshot test of mulan report's page (headless)
   chromium
