@@ -53,8 +53,8 @@ class Context {
   int64_t embed_dim() const;
 
   // texts -> [N, embed_dim] float32 on the CPU, unit rows, in input order. Texts are batched
-  // params.text_batch at a time, each batch padded only to its longest member. Throws when
-  // the model has no text tower.
+  // params.text_batch at a time, texts of similar length together, each batch padded only to
+  // its longest member. Throws when the model has no text tower.
   at::Tensor embed_texts(const std::vector<std::string>& texts) const;
   // The same with text_batch texts per forward pass for this call (mulan::OptionError when < 1).
   at::Tensor embed_texts(const std::vector<std::string>& texts, int text_batch) const;
@@ -73,8 +73,8 @@ class Context {
 
   // Zero-shot tag scores: the cosine of every audio embedding [A, d] with the text embedding of
   // each tag put into the prompt (every "{}" becomes the tag) -> [A, T] float32, in tag order.
-  // Throws mulan::OptionError("prompt", ...) when the prompt has no "{}", mulan::Error when
-  // the model has no text tower or the embeddings are not [A, embed_dim].
+  // Throws mulan::OptionError("prompt", ...) when the prompt has no "{}", mulan::UsageError when
+  // the embeddings are not [A, embed_dim], mulan::Error when the model has no text tower.
   at::Tensor tag_scores(const at::Tensor& audio_embeddings, const std::vector<std::string>& tags,
                         const std::string& prompt = "{}") const;
 

@@ -84,7 +84,8 @@ class Model {
 text::Tokenizer load_tokenizer(const std::string& dir, const Model& model);
 
 // texts -> [N, embed_dim] float32 on the CPU, in input order, batch_size texts per forward
-// pass (each batch padded to its longest member only).
+// pass. Batches group texts of similar token counts (each padded to its longest member only),
+// so mixed lengths cost little padding; the grouping changes nothing beyond float rounding.
 at::Tensor embed_texts(const Model& model, const text::Tokenizer& tokenizer,
                        const std::vector<std::string>& texts, int64_t batch_size = 32);
 

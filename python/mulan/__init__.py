@@ -37,12 +37,25 @@ __all__ = [
     "WindowEmbeddings",
     "AudioWarning",
     "mel",
+    "get_num_threads",
+    "set_num_threads",
     "DEFAULTS",
     "Error",
     "UsageError",
     "InputTypeError",
     "NotFoundError",
 ]
+
+def get_num_threads() -> int:
+    """LibTorch's intra-op threads (shared with PyTorch in the same process). ``import mulan``
+    sets them to the cores this process may use, as the CLI does; OMP_NUM_THREADS overrides."""
+    return _mulan.get_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Sets LibTorch's intra-op threads (the same setting as ``torch.set_num_threads``)."""
+    _mulan.set_num_threads(_positive_int("n", n))
+
 
 #: The library's defaults (include/mulan/params.h): text_batch, audio_batch, decode_threads.
 DEFAULTS: Dict[str, int] = dict(_mulan.DEFAULTS)

@@ -13,11 +13,27 @@ std::string better_blas_kernels(const std::string& detected, bool avx512, bool a
   return "";
 }
 
+namespace {
+// A symbol of the process's BLAS: global (a program linked against it), or of a library loaded
+// without RTLD_GLOBAL (a Python extension module's dependencies are), found by its soname.
+void* blas_symbol(const char* name) {
+  if (void* p = dlsym(RTLD_DEFAULT, name)) return p;
+  for (const char* lib : {"libblas.so.3", "libopenblas.so.0"}) {
+    if (void* handle = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD)) {  // only one already loaded
+      void* p = dlsym(handle, name);
+      dlclose(handle);  // drops the reference RTLD_NOLOAD took; the library stays loaded
+      if (p) return p;
+    }
+  }
+  return nullptr;
+}
+}  // namespace
+
 BlasKernels use_best_blas_kernels() {
   BlasKernels k;
   // OpenBLAS's documented query; absent when libblas.so.3 is another BLAS.
   using CoreName = char* (*)();
-  const auto corename = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  const auto corename = reinterpret_cast<CoreName>(blas_symbol("openblas_get_corename"));
   if (!corename) return k;
   k.detected = k.in_use = corename();
 #if defined(__x86_64__)
@@ -32,8 +48,8 @@ BlasKernels use_best_blas_kernels() {
   // OPENBLAS_CORETYPE. It exports the two functions that drop and redo that choice; with the
   // variable set, the redo takes it. Nothing has called BLAS yet, so no buffer is in use.
   using Fn = void (*)();
-  const auto quit = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_quit"));
-  const auto init = reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, "gotoblas_dynamic_init"));
+  const auto quit = reinterpret_cast<Fn>(blas_symbol("gotoblas_dynamic_quit"));
+  const auto init = reinterpret_cast<Fn>(blas_symbol("gotoblas_dynamic_init"));
   if (!quit || !init) return k;
   setenv("OPENBLAS_CORETYPE", want.c_str(), 1);
   quit();

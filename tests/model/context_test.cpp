@@ -203,6 +203,41 @@ TEST_F(ContextTest, FailuresAreTypedAndNameTheirSource) {
   EXPECT_EQ(got[3].failure->text(), "'silence': " + got[3].failure->reason);
 }
 
+TEST_F(ContextTest, AMissingFileIsFailureKindMissing) {
+  const auto ctx = Context::load(model());
+  const std::string gone = dir_->file("gone.wav");
+  std::vector<AudioEmbedding> got;
+  ctx->embed_audio({AudioSource::file(gone)}, [&](AudioEmbedding&& e) { got.push_back(std::move(e)); });
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_TRUE(got[0].failure);
+  EXPECT_EQ(got[0].failure->kind, FailureKind::missing);
+  EXPECT_EQ(got[0].failure->text(), "'" + gone + "': no such file");
+  EXPECT_THROW(decode_source(AudioSource::file(gone), 16000), FileNotFound);
+}
+
+// tag_scores against the float64 cosine of its parts; the batch size of one call changes nothing.
+TEST_F(ContextTest, TagScoresAreTheCosinesWithThePromptedTags) {
+  const auto ctx = Context::load(model());
+  const at::Tensor audio = torch::randn({3, ctx->embed_dim()}, torch::kFloat32);
+  const std::vector<std::string> tags{"piano", "rock"};
+  const at::Tensor got = ctx->tag_scores(audio, tags, "a {} song, {}");
+  EXPECT_EQ(expand_prompt("a {} song, {}", "rock"), "a rock song, rock");
+  const at::Tensor text = ctx->embed_texts({"a piano song, piano", "a rock song, rock"}, 1).to(torch::kFloat64);
+  const at::Tensor a = audio.to(torch::kFloat64);
+  const at::Tensor want = torch::matmul(a / a.norm(2, 1, true), (text / text.norm(2, 1, true)).t());
+  ASSERT_EQ(got.sizes(), (std::vector<int64_t>{3, 2}));
+  EXPECT_LT((got.to(torch::kFloat64) - want).abs().max().item<double>(), 1e-5);
+  try {
+    ctx->tag_scores(audio, tags, "no placeholder");
+    FAIL() << "a prompt without {} was taken";
+  } catch (const OptionError& e) {
+    EXPECT_EQ(e.field(), "prompt");
+  }
+  EXPECT_THROW(ctx->tag_scores(audio.narrow(1, 0, 5), tags), UsageError);
+  EXPECT_EQ(ctx->tag_scores(audio, {}).sizes(), (std::vector<int64_t>{3, 0}));
+  EXPECT_THROW(ctx->embed_texts({"x"}, 0), OptionError);
+}
+
 TEST_F(ContextTest, TopKAgreesWithABruteForceFloat64Ranking) {
   torch::manual_seed(3);
   const at::Tensor items = torch::randn({50, 16}, torch::kFloat64);
