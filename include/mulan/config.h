@@ -42,6 +42,11 @@ struct AudioConfig {
   // ResNet ("resnet50"): bottleneck blocks per stage and the first stage's width.
   std::vector<int> resnet_layers = {3, 4, 6, 3};
   int resnet_width = 64;          // stage widths w, 2w, 4w, 8w; outputs 4x that
+  // How many times the stem (the 7x7 convolution, then the 3x3 max-pool) shrinks the mel axis
+  // before the first stage: 4 as torchvision (both stride 2), 2 (the convolution strides in
+  // time only) or 1 (neither strides in frequency, so the first stage sees every mel band).
+  // Time always shrinks 4x. The weights' shapes do not depend on it.
+  int resnet_stem_fstride = 4;
   // AST ("ast"): a ViT over patch x patch patches of the F x T window.
   int patch = 16;
   int fstride = 10;               // 16 as MuLan (no overlap), 10 as the public AST checkpoint

@@ -9,7 +9,7 @@ namespace nn = torch::nn;
 
 AudioTowerImpl::AudioTowerImpl(const AudioConfig& c, int embed_dim) : config(c) {
   if (c.arch == "resnet50") {
-    resnet = register_module("resnet", ResNet(c.resnet_layers, c.resnet_width));
+    resnet = register_module("resnet", ResNet(c.resnet_layers, c.resnet_width, c.resnet_stem_fstride));
   } else {
     ast = register_module("ast", Ast(c));
   }

@@ -115,6 +115,9 @@ void AudioConfig::validate(const std::string& where) const {
     if (resnet_layers.size() != 4) bad("resnet_layers", "must list 4 stages");
     for (int n : resnet_layers) if (n < 1 || n > 64) bad("resnet_layers", "must be 1..64 blocks per stage");
     if (resnet_width < 1 || resnet_width > 1024) bad("resnet_width", "must be in 1..1024");
+    if (resnet_stem_fstride != 1 && resnet_stem_fstride != 2 && resnet_stem_fstride != 4) {
+      bad("resnet_stem_fstride", "must be 1, 2 or 4, got " + std::to_string(resnet_stem_fstride));
+    }
   } else {
     if (patch < 1 || patch > n_mels || patch > window_frames) bad("patch", "must fit the window");
     if (fstride < 1) bad("fstride", "must be > 0");
@@ -158,6 +161,7 @@ void to_json(nlohmann::json& j, const AudioConfig& c) {
   if (c.arch == "resnet50") {
     j["resnet_layers"] = c.resnet_layers;
     j["resnet_width"] = c.resnet_width;
+    j["resnet_stem_fstride"] = c.resnet_stem_fstride;
   } else {
     j.update({{"patch", c.patch}, {"fstride", c.fstride}, {"tstride", c.tstride}, {"width", c.width},
               {"layers", c.layers}, {"heads", c.heads}, {"mlp", c.mlp}, {"has_dist_token", c.has_dist_token}});
@@ -243,6 +247,7 @@ AudioConfig parse_audio(const nlohmann::json& j, const std::string& where) {
   if (c.arch == "resnet50") {
     r.get("resnet_layers", c.resnet_layers, true);
     r.get("resnet_width", c.resnet_width, true);
+    r.get("resnet_stem_fstride", c.resnet_stem_fstride, false);  // absent before it was stored: torchvision's 4
   } else {
     r.get("patch", c.patch, true);
     r.get("fstride", c.fstride, true);

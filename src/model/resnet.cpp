@@ -2,13 +2,17 @@
 
 #include <torch/torch.h>
 
+#include <string>
+
+#include "mulan/error.h"
+
 namespace mulan::model {
 namespace nn = torch::nn;
 
 namespace {
 constexpr int kExpansion = 4;
 
-nn::Conv2d conv(int in, int out, int kernel, int stride, int padding) {
+nn::Conv2d conv(int in, int out, int kernel, torch::ExpandingArray<2> stride, int padding) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).bias(false));
 }
 }  // namespace
@@ -34,8 +38,13 @@ torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
   return torch::relu(y + (downsample ? downsample->forward(x) : x));
 }
 
-ResNetImpl::ResNetImpl(const std::vector<int>& layers, int width) {
-  conv1 = register_module("conv1", conv(1, width, /*kernel=*/7, /*stride=*/2, /*padding=*/3));
+ResNetImpl::ResNetImpl(const std::vector<int>& layers, int width, int stem_fstride) {
+  if (stem_fstride != 1 && stem_fstride != 2 && stem_fstride != 4) {
+    throw Error("resnet: stem frequency stride must be 1, 2 or 4, got " + std::to_string(stem_fstride));
+  }
+  const int64_t conv_fstride = stem_fstride == 4 ? 2 : 1;
+  pool_fstride_ = stem_fstride == 1 ? 1 : 2;
+  conv1 = register_module("conv1", conv(1, width, /*kernel=*/7, /*stride=*/{conv_fstride, 2}, /*padding=*/3));
   bn1 = register_module("bn1", nn::BatchNorm2d(width));
   int in = width;
   auto stage = [&](int blocks, int w, int stride) {
@@ -55,7 +64,7 @@ ResNetImpl::ResNetImpl(const std::vector<int>& layers, int width) {
 torch::Tensor ResNetImpl::forward(const torch::Tensor& x) {
   // x: [B, 1, F, T] -> [B, C]
   auto y = torch::relu(bn1(conv1(x)));
-  y = torch::max_pool2d(y, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
+  y = torch::max_pool2d(y, /*kernel_size=*/3, /*stride=*/{pool_fstride_, 2}, /*padding=*/1);
   y = layer4->forward(layer3->forward(layer2->forward(layer1->forward(y))));
   return y.mean({2, 3});
 }

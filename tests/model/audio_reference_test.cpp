@@ -52,6 +52,19 @@ void check(const AudioConfig& audio, int64_t batch) {
 
 TEST(AudioReference, ResNet50MatchesTorchvision) { check(AudioConfig::base_resnet(), 2); }
 
+// The stems that keep the mel axis finer (the tiny preset's): torchvision's ResNet with its
+// conv1 and max-pool strides set by hand in the reference, at torchvision's width 64.
+TEST(AudioReference, StemsThatKeepTheMelAxisMatchTorchvision) {
+  for (int fstride : {1, 2}) {
+    SCOPED_TRACE("resnet_stem_fstride " + std::to_string(fstride));
+    AudioConfig a = AudioConfig::base_resnet();
+    a.resnet_layers = {1, 1, 1, 1};
+    a.window_frames = 200;
+    a.resnet_stem_fstride = fstride;
+    check(a, 2);
+  }
+}
+
 TEST(AudioReference, AstMatchesIndependentForward) {
   AudioConfig a = AudioConfig::base_ast();  // the public checkpoint's grid, a smaller width
   a.width = 64;

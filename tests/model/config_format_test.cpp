@@ -156,6 +156,45 @@ TEST(ConfigFormat, DirectoriesWithoutFrontendParamsGetTheNamedDefaults) {
   expect_same(Model::load(d).config().audio->frontend_config(), FrontendConfig::resnet());
 }
 
+// audio.resnet_stem_fstride: written for every ResNet, read back, used by the forward pass;
+// directories written before it existed load with torchvision's stem (4).
+TEST(ConfigFormat, ResNetStemFstrideIsStoredAndOldDirectoriesGetTorchvisions) {
+  EXPECT_EQ(saved_json(audio_only(AudioConfig::base_resnet()))["audio"]["resnet_stem_fstride"], 4);
+  EXPECT_FALSE(saved_json(audio_only(AudioConfig::tiny_ast()))["audio"].contains("resnet_stem_fstride"));
+  test::TempDir dir;
+  torch::manual_seed(5);
+  const at::Tensor windows = torch::randn({2, 64, 120});
+  for (int fstride : {1, 2}) {
+    SCOPED_TRACE("resnet_stem_fstride " + std::to_string(fstride));
+    AudioConfig a = AudioConfig::tiny();
+    a.resnet_stem_fstride = fstride;
+    const std::string d = dir.file("m" + std::to_string(fstride));
+    const Model m = Model::init(audio_only(a), 3);
+    m.save(d, "");
+    EXPECT_EQ(json::parse(test::slurp(d + "/config.json"))["audio"]["resnet_stem_fstride"], fstride);
+    const Model back = Model::load(d);
+    EXPECT_EQ(back.config().audio->resnet_stem_fstride, fstride);
+    const at::Tensor want = m.pooled_audio(windows);
+    EXPECT_TRUE(torch::equal(back.pooled_audio(windows), want));
+    // The same weights read as an old directory (no field): torchvision's stem, another output.
+    json j = json::parse(test::slurp(d + "/config.json"));
+    j["audio"].erase("resnet_stem_fstride");
+    test::write_text(d + "/config.json", j.dump(2));
+    const Model old = Model::load(d);
+    EXPECT_EQ(old.config().audio->resnet_stem_fstride, 4);
+    EXPECT_GT((old.pooled_audio(windows) - want).abs().max().item<double>(), 1e-4);
+  }
+  json j = saved_json(audio_only(AudioConfig::tiny()));
+  for (const json& v : {json(3), json(0), json(8), json("1"), json(1.5)}) {
+    SCOPED_TRACE(v.dump());
+    j["audio"]["resnet_stem_fstride"] = v;
+    EXPECT_NE(parse_error(j).find("'audio.resnet_stem_fstride'"), std::string::npos) << parse_error(j);
+  }
+  AudioConfig a = AudioConfig::base_resnet();
+  a.resnet_stem_fstride = 3;
+  EXPECT_NE(error_of([&] { Model::init(audio_only(a), 1); }).find("'audio.resnet_stem_fstride'"), std::string::npos);
+}
+
 TEST(ConfigFormatRefuses, EachMissingMistypedOrUnknownFieldByName) {
   const json good = saved_json(audio_only(AudioConfig::tiny_ast()));
   ASSERT_EQ(parse_error(good), "(no error)");

@@ -4,7 +4,8 @@
 usage: audio_reference.py MODEL_DIR WINDOWS.npy OUT.npy
 WINDOWS [B, F, T] float32 -> OUT [B, pooled] float32, the trunk's pooled vector:
 - "resnet50": torchvision's resnet50 with a one-channel conv1 and fc = Identity (its average
-  pool is the mean over mel and time), weights loaded with load_state_dict(strict=True);
+  pool is the mean over mel and time), weights loaded with load_state_dict(strict=True); the
+  stem's strides along the mel axis set from resnet_stem_fstride;
 - "ast": the AST forward written out with torch.nn.functional in float64.
 """
 import json
@@ -37,7 +38,12 @@ def load_safetensors(path, prefix):
 def resnet(W, cfg, x):
     assert cfg["resnet_width"] == 64, "torchvision's ResNet has width 64"
     net = torchvision.models.resnet.ResNet(torchvision.models.resnet.Bottleneck, cfg["resnet_layers"])
-    net.conv1 = torch.nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    # resnet_stem_fstride (absent: 4, torchvision's stem): 2 keeps the conv from striding along
+    # the mel axis, 1 keeps the max-pool from it too; time always strides 2 in both.
+    fs = cfg.get("resnet_stem_fstride", 4)
+    assert fs in (1, 2, 4), fs
+    net.conv1 = torch.nn.Conv2d(1, 64, kernel_size=7, stride=(2 if fs == 4 else 1, 2), padding=3, bias=False)
+    net.maxpool = torch.nn.MaxPool2d(kernel_size=3, stride=(1 if fs == 1 else 2, 2), padding=1)
     net.fc = torch.nn.Identity()
     net.load_state_dict(W, strict=True)
     net.eval()
