@@ -87,6 +87,15 @@ def _positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def _path(name: str, value: Any) -> str:
+    if not isinstance(value, (str, os.PathLike)):
+        raise InputTypeError(f"{name} must be a path (str or os.PathLike), not {type(value).__name__}")
+    path = os.fspath(value)
+    if not isinstance(path, str):
+        raise InputTypeError(f"{name} must be a str path, not {type(path).__name__}")
+    return path
+
+
 def _text_list(texts: Union[str, Sequence[str]], name: str = "texts") -> Tuple[List[str], bool]:
     """(the texts as a list, whether one text was given rather than a list)."""
     if isinstance(texts, str):
@@ -155,7 +164,7 @@ class Tokenizer:
         if isinstance(vocab_path, _mulan.Tokenizer):  # a model's own (Model.tokenizer)
             self._core = vocab_path
             return
-        self._core = _mulan.Tokenizer(os.fspath(vocab_path), _positive_int("max_length", max_length))
+        self._core = _mulan.Tokenizer(_path("vocab_path", vocab_path), _positive_int("max_length", max_length))
 
     @property
     def vocab_size(self) -> int:
@@ -230,7 +239,7 @@ class Model:
         threads = _positive_int("decode_threads", DEFAULTS["decode_threads"] if decode_threads is None else decode_threads)
         if threads > DEFAULTS["max_decode_threads"]:
             raise UsageError(f"decode_threads must be <= {DEFAULTS['max_decode_threads']}, not {threads}")
-        return cls(_mulan.Model.load(os.fspath(path), device, text_batch, audio_batch, threads))
+        return cls(_mulan.Model.load(_path("path", path), device, text_batch, audio_batch, threads))
 
     @property
     def path(self) -> str:

@@ -158,6 +158,10 @@ def test_bad_texts_and_tags(model):
         model.tag(np.zeros((2, 128), np.int64), ["rock"])
     with pytest.raises(mulan.InputTypeError, match="use mulan.Model.load"):
         mulan.Model("x")
+    with pytest.raises(mulan.InputTypeError, match="path must be a path"):
+        mulan.Model.load(42)
+    with pytest.raises(TypeError, match="vocab_path must be a path \\(str or os.PathLike\\), not bytes"):
+        mulan.Tokenizer(b"vocab.txt")
 
 
 def test_tokenizer_errors(tmp_path):
