@@ -101,6 +101,9 @@ class Tokenizer {
   std::vector<std::string> tokenize(std::string_view text) const;
   // encode() of each text, padded to the longest (or to max_length with pad_to_max_length).
   BatchEncoding encode_batch(const std::vector<std::string>& texts) const;
+  // Rows that encode() gave, padded into one batch as encode_batch pads them (for callers that
+  // encode first, to group texts by length).
+  BatchEncoding pad_batch(const std::vector<std::vector<int64_t>>& rows) const;
   // The token strings of ids; throws mulan::Error for an id outside the vocabulary.
   std::vector<std::string> to_tokens(const std::vector<int64_t>& ids) const;
 

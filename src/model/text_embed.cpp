@@ -26,19 +26,20 @@ at::Tensor embed_texts(const Model& model, const text::Tokenizer& tokenizer,
   if (batch_size < 1) throw UsageError("batch size must be >= 1");
   const auto n = static_cast<int64_t>(texts.size());
   at::Tensor out = torch::empty({n, model.config().embed_dim}, torch::kFloat32);
-  std::vector<int64_t> length(static_cast<size_t>(n)), order(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    length[static_cast<size_t>(i)] = static_cast<int64_t>(tokenizer.encode(texts[static_cast<size_t>(i)]).size());
-    order[static_cast<size_t>(i)] = i;
-  }
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return length[static_cast<size_t>(a)] < length[static_cast<size_t>(b)]; });
+  std::vector<std::vector<int64_t>> encoded;  // each text tokenized once
+  encoded.reserve(texts.size());
+  for (const auto& t : texts) encoded.push_back(tokenizer.encode(t));
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return encoded[static_cast<size_t>(a)].size() < encoded[static_cast<size_t>(b)].size();
+  });
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(n, start + batch_size);
-    std::vector<std::string> chunk;
+    std::vector<std::vector<int64_t>> chunk;
     chunk.reserve(static_cast<size_t>(end - start));
-    for (int64_t k = start; k < end; ++k) chunk.push_back(texts[static_cast<size_t>(order[static_cast<size_t>(k)])]);
-    const text::BatchEncoding b = tokenizer.encode_batch(chunk);
+    for (int64_t k = start; k < end; ++k) chunk.push_back(std::move(encoded[static_cast<size_t>(order[static_cast<size_t>(k)])]));
+    const text::BatchEncoding b = tokenizer.pad_batch(chunk);
     const auto opts = torch::TensorOptions().dtype(torch::kInt64);
     const at::Tensor ids = torch::from_blob(const_cast<int64_t*>(b.ids.data()), {b.batch, b.length}, opts);
     const at::Tensor mask = torch::from_blob(const_cast<int64_t*>(b.attention_mask.data()), {b.batch, b.length}, opts);

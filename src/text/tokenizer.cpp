@@ -90,13 +90,15 @@ std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
 BatchEncoding Tokenizer::encode_batch(const std::vector<std::string>& texts) const {
   std::vector<std::vector<int64_t>> rows;
   rows.reserve(texts.size());
+  for (const auto& t : texts) rows.push_back(encode(t));
+  return pad_batch(rows);
+}
+
+BatchEncoding Tokenizer::pad_batch(const std::vector<std::vector<int64_t>>& rows) const {
   BatchEncoding b;
-  b.batch = static_cast<int64_t>(texts.size());
+  b.batch = static_cast<int64_t>(rows.size());
   b.length = impl_->config.pad_to_max_length ? impl_->config.max_length : 0;
-  for (const auto& t : texts) {
-    rows.push_back(encode(t));
-    b.length = std::max(b.length, static_cast<int64_t>(rows.back().size()));
-  }
+  for (const auto& r : rows) b.length = std::max(b.length, static_cast<int64_t>(r.size()));
   b.ids.assign(static_cast<size_t>(b.batch * b.length), impl_->pad);
   b.attention_mask.assign(b.ids.size(), 0);
   for (size_t r = 0; r < rows.size(); ++r) {
