@@ -30,8 +30,6 @@ void bind_errors(py::module_& m);
 // Raises mulan.UsageError (a ValueError) / mulan.InputTypeError (a TypeError) with the message.
 [[noreturn]] void raise_usage(const std::string& message);
 [[noreturn]] void raise_type(const std::string& message);
-// Raises the Python exception for a library failure kind ("missing" -> mulan.NotFoundError, ...).
-[[noreturn]] void raise_failure(const std::string& kind, const std::string& text);
 
 // A CPU tensor as a NumPy array that keeps the tensor alive (no copy when it is contiguous and of
 // a NumPy dtype). Call with the GIL held.

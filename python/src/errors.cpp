@@ -31,9 +31,6 @@ PyObject* new_exception(py::module_& m, const char* name, py::tuple bases, const
 
 void raise_usage(const std::string& message) { raise(g_usage, message); }
 void raise_type(const std::string& message) { raise(g_type, message); }
-void raise_failure(const std::string& kind, const std::string& text) {
-  raise(kind == to_string(FailureKind::missing) ? g_not_found : g_error, text);
-}
 
 void bind_errors(py::module_& m) {
   const py::handle exception(PyExc_Exception);
