@@ -1,13 +1,14 @@
 // mulan mel FILE --frontend resnet|ast --out OUT.npy: the log-mel spectrogram [F, T] of the
 // file's 16 kHz mono signal, as a float32 NumPy file.
-#include <torch/torch.h>
+#include <ATen/core/Tensor.h>
 
 #include <iostream>
 
 #include "commands.h"
 #include "mulan/audio.h"
+#include "mulan/audio_embed.h"
 #include "mulan/error.h"
-#include "mulan/frontend.h"
+#include "mulan/frontend_config.h"
 #include "mulan/npy.h"
 
 namespace mulan::cli {
@@ -25,18 +26,12 @@ void run_mel(const MelArgs& a) {
   opts.duration_s = a.duration_s;
   opts.sample_rate = config.sample_rate;
   std::vector<float> pcm = audio::decode(a.path, opts);
-
-  const audio::Frontend frontend(config);
-  const auto n = static_cast<int64_t>(pcm.size());
-  if (frontend.num_frames(n) == 0) {
-    throw Error(file_error(a.path, "too short: " + std::to_string(n) + " samples at 16 kHz, one frame needs " +
-                                       std::to_string(config.frame_length())));
-  }
-  torch::NoGradGuard no_grad;
-  const at::Tensor mel = frontend(torch::from_blob(pcm.data(), {n}, torch::kFloat32));
+  const double seconds = static_cast<double>(pcm.size()) / config.sample_rate;
+  // The library's log-mel of the decoded range (the same as mulan.mel in Python).
+  const at::Tensor mel = log_mel(AudioSource::pcm(std::move(pcm), config.sample_rate, 1, a.path), config);
   write_npy(a.out, mel);
-  std::cerr << "mel: wrote " << a.out << ": [" << mel.size(0) << ", " << mel.size(1) << "] float32 ("
-            << a.frontend << " front end, " << n / double(config.sample_rate) << " s)\n";
+  std::cerr << "mel: wrote " << a.out << ": [" << mel.size(0) << ", " << mel.size(1) << "] float32 (" << a.frontend
+            << " front end, " << seconds << " s)\n";
 }
 }  // namespace
 
