@@ -26,6 +26,9 @@
 
 namespace mulan {
 
+// The most interleaved channels a PCM source may have.
+inline constexpr int kMaxPcmChannels = 64;
+
 // Where a recording comes from: a file (or a member of a WebDataset tar shard, "SHARD.tar#KEY.flac"),
 // encoded bytes in memory (any format the decoder reads), or PCM samples with their rate.
 struct AudioSource {
@@ -35,7 +38,7 @@ struct AudioSource {
   std::string bytes;          // Kind::bytes: the encoded file
   std::vector<float> samples;  // Kind::pcm: interleaved samples in [-1, 1]
   int sample_rate = 0;         // Kind::pcm: Hz
-  int channels = 1;            // Kind::pcm: interleaved channels, mixed down to mono
+  int channels = 1;            // Kind::pcm: interleaved channels (1..kMaxPcmChannels), mixed down to mono
 
   static AudioSource file(std::string path);
   static AudioSource encoded(std::string data, std::string name = "<bytes>");

@@ -116,7 +116,8 @@ def _audio_item(item: Any, index: int) -> Union[str, np.ndarray]:
             raise InputTypeError(f"audio[{index}]: samples must be float32 or float64, not {item.dtype}{hint}")
         if item.ndim not in (1, 2):
             raise UsageError(f"audio[{index}]: expected an array [samples] or [channels, samples], not {item.ndim}-d {item.shape}")
-        if item.ndim == 2 and item.shape[0] > 64 and item.shape[1] <= 64:
+        limit = _mulan.MAX_PCM_CHANNELS
+        if item.ndim == 2 and item.shape[0] > limit and item.shape[1] <= limit:
             raise UsageError(
                 f"audio[{index}]: a 2-d array is [channels, samples] (as torchaudio and librosa give it); "
                 f"this one is {item.shape}, which looks like [samples, channels]: pass its transpose, x.T"

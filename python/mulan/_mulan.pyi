@@ -7,6 +7,7 @@ import numpy as np
 __version__: str
 DEFAULTS: Dict[str, int]
 BLAS_KERNELS: str
+MAX_PCM_CHANNELS: int
 
 def get_num_threads() -> int: ...
 def set_num_threads(n: int) -> None: ...

@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 
 #include "bindings.h"
+#include "mulan/audio_embed.h"
 #include "mulan/blas.h"
 #include "mulan/params.h"
 #include "mulan/threads.h"
@@ -30,6 +31,7 @@ PYBIND11_MODULE(_mulan, m) {
   defaults["decode_threads"] = mulan::kDefaultDecodeThreads;
   defaults["max_decode_threads"] = mulan::kMaxDecodeThreads;
   m.attr("DEFAULTS") = defaults;
+  m.attr("MAX_PCM_CHANNELS") = mulan::kMaxPcmChannels;
   mulan::python::bind_errors(m);
   mulan::python::bind_model(m);
   mulan::python::bind_tokenizer(m);

@@ -109,7 +109,9 @@ class SampleStream {
       throw Error(file_error(s.name, "sample rate " + std::to_string(s.sample_rate) + " Hz is outside " +
                                          std::to_string(audio::kMinSampleRate) + ".." + std::to_string(audio::kMaxSampleRate)));
     }
-    if (s.channels < 1 || s.channels > 64) throw Error(file_error(s.name, std::to_string(s.channels) + " channels is outside 1..64"));
+    if (s.channels < 1 || s.channels > kMaxPcmChannels) {
+      throw Error(file_error(s.name, std::to_string(s.channels) + " channels is outside 1.." + std::to_string(kMaxPcmChannels)));
+    }
     if (s.samples.size() % static_cast<size_t>(s.channels) != 0) {
       throw Error(file_error(s.name, std::to_string(s.samples.size()) + " samples do not divide into " + std::to_string(s.channels) + " channels"));
     }
