@@ -38,7 +38,17 @@ struct AudioInfo {
   double duration_s = 0.0;  // frames / sample_rate; -1 where frames is
   std::string format;       // container, as a file extension: "wav", "flac", "oga", "mp3", ...
   std::string encoding;     // libsndfile's name of the sample encoding ("Signed 16 bit PCM", ...)
+  // The file's own text tags where libsndfile exposes them (WAV/AIFF INFO chunks, FLAC and Ogg
+  // Vorbis comments, MP3 ID3); "" when absent. Valid UTF-8, control characters dropped, at most
+  // kMaxTagBytes each.
+  std::string title, artist, album, genre;
 };
+
+inline constexpr std::size_t kMaxTagBytes = 1024;
+
+// File name extensions (lower case, without the dot) of every container this build of
+// libsndfile reads, as it lists them, plus the aliases users meet ("opus", "oga", "aif", ...).
+const std::vector<std::string>& readable_extensions();
 
 struct DecodeOptions {
   double offset_s = 0.0;    // where to start, in seconds from the start of the file

@@ -113,6 +113,21 @@ std::string encoding_name(int format) {
   return "unknown";
 }
 
+// A text tag of the file, made printable (bad UTF-8 and control characters escaped) and cut to
+// kMaxTagBytes at a character boundary.
+std::string file_tag(SNDFILE* file, int which) {
+  const char* raw = sf_get_string(file, which);
+  if (raw == nullptr) return "";
+  std::string text = printable(std::string_view(raw, strnlen(raw, 4 * kMaxTagBytes)));
+  if (text.size() > kMaxTagBytes) {
+    std::size_t cut = kMaxTagBytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not mid-character
+    text.resize(cut);
+  }
+  const auto first = text.find_first_not_of(' ');
+  return first == std::string::npos ? "" : text.substr(first, text.find_last_not_of(' ') - first + 1);
+}
+
 // libsndfile quietly trims a WAV or AIFF data chunk that promises more bytes than the file
 // holds, and says so only in its log ("data : 32000 (should be 10000)"). Streaming writers
 // leave 0 or 0xFFFFFFFF there on purpose; those are not truncation.
@@ -493,6 +508,10 @@ void AudioReader::Impl::open(const Opened& opened, SF_INFO& sfi) {
   info.duration_s = length_known ? static_cast<double>(sfi.frames) / sfi.samplerate : -1.0;
   info.format = format_extension(sfi.format);
   info.encoding = encoding_name(sfi.format);
+  info.title = file_tag(file, SF_STR_TITLE);
+  info.artist = file_tag(file, SF_STR_ARTIST);
+  info.album = file_tag(file, SF_STR_ALBUM);
+  info.genre = file_tag(file, SF_STR_GENRE);
 
   const DecodeOptions& o = options;
   if (!std::isfinite(o.offset_s) || o.offset_s < 0) {
@@ -633,6 +652,31 @@ std::size_t AudioReader::read(std::vector<float>& out, std::size_t max_samples) 
 }
 
 std::size_t AudioReader::buffered_samples() const { return impl_->pending.size(); }
+
+const std::vector<std::string>& readable_extensions() {
+  static const std::vector<std::string> kExtensions = [] {
+    std::vector<std::string> out;
+    int count = 0;
+    sf_command(nullptr, SFC_GET_FORMAT_MAJOR_COUNT, &count, sizeof(count));
+    for (int i = 0; i < count; ++i) {
+      SF_FORMAT_INFO fi{};
+      fi.format = i;
+      if (sf_command(nullptr, SFC_GET_FORMAT_MAJOR, &fi, sizeof(fi)) == 0 && fi.extension) out.push_back(fi.extension);
+    }
+    // Names users meet that libsndfile lists under another one (it lists "oga" for Ogg, "aiff" for AIFF).
+    for (const char* alias : {"ogg", "oga", "opus", "aif", "aiff", "wav", "flac"}) out.push_back(alias);
+    if (std::find(out.begin(), out.end(), "mp3") == out.end()) {
+      SF_FORMAT_INFO fi{};
+      fi.format = SF_FORMAT_MPEG;
+      if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &fi, sizeof(fi)) == 0) out.push_back("mp3");
+    }
+    for (auto& e : out) std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }();
+  return kExtensions;
+}
 
 AudioInfo probe(const std::string& path) {
   AudioReader reader(path);

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "mulan/model_hash.h"
+
 namespace mulan::eval {
 
 // SHA-256 of a file's bytes, lower-case hex. Throws mulan::Error naming the file.
@@ -12,10 +14,8 @@ std::string sha256_file(const std::string& path);
 // SHA-256 of a string, lower-case hex.
 std::string sha256_hex(const std::string& data);
 
-// The model's identity: SHA-256 over config.json, model.safetensors and vocab.txt of DIR, in
-// that order, each fed as "NAME\0SIZE\0" followed by its bytes ("NAME\0missing\0" for an
-// absent file). Equal hashes mean the same weights, config and vocabulary.
-std::string model_hash(const std::string& model_dir);
+// The model's identity (mulan/model_hash.h), here for the protocols that record it.
+using mulan::model_hash;
 
 // The current time in UTC, ISO 8601 to the second: "2024-05-01T12:34:56Z".
 std::string utc_now_iso8601();

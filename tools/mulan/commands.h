@@ -24,4 +24,7 @@ CLI::App* eval_command(CLI::App& app);
 
 void register_synth(CLI::App& app);
 void register_report(CLI::App& app);  // report RUN_DIR: an HTML page of a training run
+void register_index(CLI::App& app);   // index build|search|similar|info|export|merge
+void register_tag(CLI::App& app);     // tag: zero-shot tags of files, folders or a library
+void register_serve(CLI::App& app);   // serve: a library behind an HTTP API and a page
 }  // namespace mulan::cli

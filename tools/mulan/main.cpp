@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
   mulan::cli::register_eval(app);
   mulan::cli::register_eval_report(app);
   mulan::cli::register_synth(app);
+  mulan::cli::register_index(app);
+  mulan::cli::register_tag(app);
+  mulan::cli::register_serve(app);
 
   try {
     mulan::util::use_available_cores();
