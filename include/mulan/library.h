@@ -23,6 +23,7 @@
 
 #include "mulan/error.h"
 #include "mulan/params.h"
+#include "mulan/vector_index.h"
 
 namespace mulan {
 
@@ -56,10 +57,6 @@ struct LibraryInfo {
   int64_t db_bytes = 0, index_bytes = 0;
   std::string created, updated;  // UTC, ISO 8601
 };
-
-// How many tracks a library holds before its vector index turns approximate (IVF-Flat, inner
-// product): exact search over fewer costs under ~10 ms a query on one core.
-inline constexpr int64_t kApproximateIndexFrom = 200000;
 
 struct LibraryBuildOptions {
   std::vector<std::string> inputs;  // folders (scanned recursively), audio files, manifests (.jsonl)

@@ -13,7 +13,6 @@
 #include <random>
 
 #include "mulan/error.h"
-#include "mulan/library.h"
 
 namespace mulan {
 

@@ -309,13 +309,16 @@ void run_server(std::shared_ptr<const Library> library, std::shared_ptr<const Co
         return httplib::Server::HandlerResponse::Handled;
       }
     }
-    // A JSON body past its limit is refused before it is read (uploads have their own limit).
-    if (req.method == "POST" && req.path != "/api/embed/audio" && req.has_header("Content-Length")) {
+    // A body past its limit is refused from its Content-Length, before it is read (httplib
+    // would read and discard it all first: a 1 GB upload would cost a 1 GB read).
+    if (req.has_header("Content-Length")) {
+      const bool upload = req.path == "/api/embed/audio";
+      const int64_t limit = upload ? options.max_upload_bytes : options.max_json_bytes;
       const std::string len = req.get_header_value("Content-Length");
       int64_t n = 0;
       const auto [end, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-      if (ec != std::errc() || n > options.max_json_bytes) {
-        send_error(res, 413, "the body is larger than " + std::to_string(options.max_json_bytes) + " bytes");
+      if (ec != std::errc() || end != len.data() + len.size() || n > limit) {
+        send_error(res, 413, std::string(upload ? "the upload" : "the body") + " is larger than " + std::to_string(limit) + " bytes");
         res.set_header("Connection", "close");
         return httplib::Server::HandlerResponse::Handled;
       }
