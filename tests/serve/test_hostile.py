@@ -87,7 +87,7 @@ def test_traversal_in_the_path(srv, path):
 
 
 @pytest.mark.parametrize("query", ["id=../../x", "id=..%2f..%2fetc%2fpasswd", "id=%2e%2e", "id=/etc/passwd",
-                                   "id=1/../2", "id=1;2", "id=1&id=../x", "id=1%00"])
+                                   "id=1/../2", "id=1;2", "id=1%00"])
 def test_traversal_in_the_id(srv, query):
     check_refused(srv, su.get(srv.base, "/api/similar?" + query, headers=srv.auth()), (400, 404))
 
@@ -143,16 +143,44 @@ def test_deeply_nested_json(srv, path, opener):
     assert time.monotonic() - t0 < 10
 
 
-def test_huge_json(srv):
-    body = json.dumps({"texts": ["x" * 1000] * (MAX_UPLOAD_MB * 1100)}).encode()
-    assert len(body) > MAX_UPLOAD_MB * 2 ** 20
+def send_oversized(srv, path, content_type, content_length, chunk, limit_bytes):
+    """Sends the headers of a body of content_length bytes, then up to limit_bytes of it in
+    chunks while watching for an early answer (a server refusing by Content-Length answers
+    before the body; reading the answer first avoids losing it to a TCP reset).
+    Returns (status, headers, body, bytes sent, seconds)."""
+    host, port = su.split_url(srv.base)
     t0 = time.monotonic()
-    try:
-        r = su.post_json(srv.base, "/api/embed/text", body, headers=srv.auth(), timeout=20)
-    except (BrokenPipeError, ConnectionResetError):
-        pytest.fail("the server reset the connection without answering 413")
-    check_refused(srv, r, (413,))
-    assert time.monotonic() - t0 < 10
+    sent = 0
+    with socket.create_connection((host, port), timeout=10) as s:
+        s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nAuthorization: Bearer %s\r\n"
+                   "Content-Length: %d\r\n\r\n" % (path, content_type, su.TOKEN, content_length)).encode())
+        try:
+            while sent < limit_bytes and time.monotonic() - t0 < 10:
+                s.settimeout(0.5 if sent == 0 else 0.001)
+                try:
+                    if s.recv(1, socket.MSG_PEEK):
+                        break  # answered
+                except socket.timeout:
+                    pass
+                s.settimeout(2)
+                part = chunk[:limit_bytes - sent]
+                s.sendall(part)
+                sent += len(part)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+            pass
+        status, headers, body = su.read_response(s, timeout=10)
+    return status, headers, body, sent, time.monotonic() - t0
+
+
+def test_huge_json(srv):
+    """A JSON body over the limit: 413 (Content-Length says so before the body)."""
+    size = MAX_UPLOAD_MB * 2 ** 20 + 4096
+    body = (b'{"texts": ["' + b"x" * size + b'"]}')
+    status, headers, data, sent, secs = send_oversized(srv, "/api/embed/text", "application/json", len(body),
+                                                       body, len(body))
+    assert status == 413, (status, data[:200], sent)
+    assert secs < 10
+    check_refused(srv, (status, headers, data), (413,))
 
 
 def test_many_texts_and_long_texts(srv):
@@ -192,33 +220,11 @@ def test_bad_audio_upload(srv):
 
 
 def test_upload_of_a_gigabyte(srv):
-    """Content-Length 1 GiB: 413 at once, without the server reading it all."""
-    host, port = su.split_url(srv.base)
-    t0 = time.monotonic()
-    with socket.create_connection((host, port), timeout=10) as s:
-        s.sendall(b"POST /api/embed/audio HTTP/1.1\r\nHost: x\r\nContent-Type: audio/wav\r\n"
-                  b"Authorization: Bearer " + su.TOKEN.encode() + b"\r\nContent-Length: 1073741824\r\n\r\n")
-        chunk = b"\x00" * 65536
-        sent = 0
-        answered = False
-        s.settimeout(0.5)
-        try:
-            while sent < 8 * 2 ** 20 and time.monotonic() - t0 < 10:
-                try:
-                    if s.recv(1, socket.MSG_PEEK):
-                        answered = True
-                        break
-                except socket.timeout:
-                    pass
-                s.settimeout(2)
-                s.sendall(chunk)
-                sent += len(chunk)
-                s.settimeout(0.001)
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
-            pass
-        status, headers, body = su.read_response(s, timeout=10)
-    assert time.monotonic() - t0 < 15
-    assert status == 413, (status, body[:200], sent, answered)
+    """Content-Length 1 GiB and a few MB of it: 413 within seconds, without the server reading it all."""
+    status, headers, body, sent, secs = send_oversized(srv, "/api/embed/audio", "audio/wav", 2 ** 30,
+                                                       b"\x00" * 65536, 8 * 2 ** 20)
+    assert status == 413, (status, body[:200], sent)
+    assert secs < 15
     check_refused(srv, (status, headers, body), (413,))
 
 
@@ -231,7 +237,7 @@ def test_bad_k(srv, k, track_id):
         check_refused(srv, su.get(srv.base, path, headers=srv.auth()), (400,))
 
 
-@pytest.mark.parametrize("k", [-1, 0, 101, 10 ** 30, "5", 2.5, None, [5]])
+@pytest.mark.parametrize("k", [-1, 0, 101, 10 ** 30, "5", 2.5, [5], {"k": 5}])
 def test_bad_k_in_json(srv, k, track_id):
     r = su.post_json(srv.base, "/api/tag", {"id": track_id, "k": k}, headers=srv.auth())
     check_refused(srv, r, (400,))
@@ -253,7 +259,7 @@ def test_long_query_and_url(srv):
 def test_garbage_requests(srv):
     for data in (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 100,  # a TLS hello
                  b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
-                 b"GET /healthz HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                 b"POST /api/tag HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}",
                  b"POST /api/tag HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\n{}",
                  b"POST /api/tag HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"):
         status, headers, body = su.raw_exchange(srv.base, data, timeout=10, shut_write=True)
@@ -368,8 +374,12 @@ def test_wrong_token_in_the_audio_url(srv, track_id):
         check_refused(srv, r, (401,))
 
 
+def test_no_track_id(srv):
+    check_refused(srv, su.get(srv.base, "/api/tracks/", headers=srv.auth()), (400, 404))
+
+
 @pytest.mark.parametrize("path", ["/api", "/api/", "/api/nope", "/api/searchx?q=a", "/api/tracks",
-                                  "/api/tracks/", "/favicon.ico", "/api/tracks/1/audio/x",
+                                  "/favicon.ico", "/api/tracks/1/audio/x",
                                   "/api/tracks/1/cover", "/metrics/x", "/healthz/x"])
 def test_unknown_routes(srv, path):
     check_refused(srv, su.get(srv.base, path, headers=srv.auth()), (404,))
