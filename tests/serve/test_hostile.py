@@ -144,32 +144,39 @@ def test_deeply_nested_json(srv, path, opener):
 
 
 def send_oversized(srv, path, content_type, content_length, chunk, limit_bytes):
-    """Sends the headers of a body of content_length bytes, then up to limit_bytes of it in
-    chunks while watching for an early answer (a server refusing by Content-Length answers
-    before the body; reading the answer first avoids losing it to a TCP reset).
-    Returns (status, headers, body, bytes sent, seconds)."""
+    """Sends the headers of a body of content_length bytes, waits up to 2 s for an answer (a
+    server refusing by Content-Length answers before the body), then sends up to limit_bytes of
+    the body in chunks while watching for an answer. Reading the answer before the server closes
+    avoids losing it to a TCP reset. Returns (status, headers, body, bytes sent, seconds to the
+    first byte of the answer, or None)."""
     host, port = su.split_url(srv.base)
     t0 = time.monotonic()
     sent = 0
+    answered_s = None
     with socket.create_connection((host, port), timeout=10) as s:
         s.sendall(("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nAuthorization: Bearer %s\r\n"
                    "Content-Length: %d\r\n\r\n" % (path, content_type, su.TOKEN, content_length)).encode())
         try:
-            while sent < limit_bytes and time.monotonic() - t0 < 10:
-                s.settimeout(0.5 if sent == 0 else 0.001)
+            while time.monotonic() - t0 < 10:
+                s.settimeout(2.0 if sent == 0 else 0.001)
                 try:
                     if s.recv(1, socket.MSG_PEEK):
-                        break  # answered
+                        answered_s = time.monotonic() - t0
+                        break
                 except socket.timeout:
                     pass
+                if sent >= limit_bytes:
+                    break
                 s.settimeout(2)
                 part = chunk[:limit_bytes - sent]
                 s.sendall(part)
                 sent += len(part)
         except (BrokenPipeError, ConnectionResetError, socket.timeout):
             pass
-        status, headers, body = su.read_response(s, timeout=10)
-    return status, headers, body, sent, time.monotonic() - t0
+        status, headers, body = su.read_response(s, timeout=12)
+        if answered_s is None and status is not None:
+            answered_s = time.monotonic() - t0
+    return status, headers, body, sent, answered_s
 
 
 def test_huge_json(srv):
@@ -179,16 +186,16 @@ def test_huge_json(srv):
     status, headers, data, sent, secs = send_oversized(srv, "/api/embed/text", "application/json", len(body),
                                                        body, len(body))
     assert status == 413, (status, data[:200], sent)
-    assert secs < 10
+    assert secs < 5, secs
     check_refused(srv, (status, headers, data), (413,))
 
 
 def test_many_texts_and_long_texts(srv):
     check_refused(srv, su.post_json(srv.base, "/api/embed/text", {"texts": ["a"] * 257}, headers=srv.auth()), (400,))
     r = su.post_json(srv.base, "/api/embed/text", {"texts": ["word " * 20000]}, headers=srv.auth(), timeout=30)
-    assert r.status in (200, 400, 413), r
+    assert r.status in (200, 400, 413, 414), r  # the contract sets no limit on a text's length
     if r.status != 200:
-        check_refused(srv, r, (400, 413))
+        check_refused(srv, r, (400, 413, 414))
 
 
 @pytest.mark.parametrize("raw", [b"\xff\xfe", b"%ff%fe", b"caf%c3", b"%c0%af", b"%ed%a0%80", b"a%00b",
@@ -216,15 +223,19 @@ def test_bad_utf8_in_json(srv, body, track_id):
 def test_bad_audio_upload(srv):
     for body in (b"", b"RIFF\x00\x00\x00\x00WAVEfmt ", b"\x00" * 10000, b"fLaC" + b"\xff" * 100, b"OggS" * 50):
         r = su.request(srv.base, "POST", "/api/embed/audio", body=body, headers=srv.auth(), timeout=30)
-        check_refused(srv, r, (400, 415))
+        check_refused(srv, r, (400, 415, 422))
 
 
 def test_upload_of_a_gigabyte(srv):
     """Content-Length 1 GiB and a few MB of it: 413 within seconds, without the server reading it all."""
+    limit = 8 * 2 ** 20
     status, headers, body, sent, secs = send_oversized(srv, "/api/embed/audio", "audio/wav", 2 ** 30,
-                                                       b"\x00" * 65536, 8 * 2 ** 20)
+                                                       b"\x00" * 65536, limit)
     assert status == 413, (status, body[:200], sent)
-    assert secs < 15
+    assert sent < limit and secs < 5, ("the 413 came only after %d bytes of the body and %.1f s: the server "
+                                       "reads a body it will refuse" % (sent, secs))
+    assert headers.get("connection", "").lower() == "close", ("a 413 before the body must close the "
+                                                              "connection: %r" % headers)
     check_refused(srv, (status, headers, body), (413,))
 
 
@@ -237,7 +248,7 @@ def test_bad_k(srv, k, track_id):
         check_refused(srv, su.get(srv.base, path, headers=srv.auth()), (400,))
 
 
-@pytest.mark.parametrize("k", [-1, 0, 101, 10 ** 30, "5", 2.5, [5], {"k": 5}])
+@pytest.mark.parametrize("k", [-1, 0, 10 ** 30, -10 ** 30, "5", 2.5, [5], {"k": 5}])
 def test_bad_k_in_json(srv, k, track_id):
     r = su.post_json(srv.base, "/api/tag", {"id": track_id, "k": k}, headers=srv.auth())
     check_refused(srv, r, (400,))
@@ -305,6 +316,29 @@ def test_slow_clients_do_not_block_others(srv):
             s.close()
 
 
+def test_connection_burst_is_accepted_quickly(srv):
+    """200 connections opened in a row are accepted at once (a listen backlog too small for a
+    burst makes clients wait for SYN retransmits, 1 s and more each)."""
+    host, port = su.split_url(srv.base)
+    socks = []
+    stalls = []
+    t0 = time.monotonic()
+    try:
+        for i in range(200):
+            t = time.monotonic()
+            socks.append(socket.create_connection((host, port), timeout=5))
+            if time.monotonic() - t > 0.5:
+                stalls.append((i, round(time.monotonic() - t, 2)))
+            if time.monotonic() - t0 > 6:
+                break
+    finally:
+        for s in socks:
+            s.close()
+    assert not stalls and len(socks) == 200, ("%d connections in %.1f s; connects that stalled (index, s): %s"
+                                              % (len(socks), time.monotonic() - t0, stalls))
+    su.wait_healthy(srv.base, 10)
+
+
 def test_many_connections(srv):
     host, port = su.split_url(srv.base)
     socks = []
@@ -353,9 +387,11 @@ def test_concurrent_requests(srv):
 
 # --- auth, routes, methods -------------------------------------------------------------------
 
-@pytest.mark.parametrize("auth", [None, "", "Bearer", "Bearer ", "Bearer wrong", "bearer " + su.TOKEN[:-1],
-                                  "Basic " + su.TOKEN, "Bearer " + su.TOKEN + " extra", "Bearer " + "x" * 10000,
-                                  "Bearer " + su.TOKEN[:-1] + "\u00e9"])
+WRONG_AUTH = [None, "", "Bearer", "Bearer ", "Bearer wrong", "bearer " + su.TOKEN[:-1], "Basic " + su.TOKEN,
+              "Bearer " + su.TOKEN + " extra", "Bearer " + "x" * 10000, "Bearer " + su.TOKEN[:-1] + "\u00e9"]
+
+
+@pytest.mark.parametrize("auth", WRONG_AUTH, ids=range(len(WRONG_AUTH)))
 def test_wrong_token(srv, auth, track_id):
     headers = {} if auth is None else {"Authorization": auth.encode("utf-8").decode("latin-1")}
     for method, path, body in (("GET", "/api/search?q=piano", None), ("GET", "/api/similar?id=%d" % track_id, None),
@@ -365,7 +401,8 @@ def test_wrong_token(srv, auth, track_id):
                                ("POST", "/api/embed/text", b'{"texts": ["a"]}'),
                                ("POST", "/api/embed/audio", b"RIFF")):
         r = su.request(srv.base, method, path, body=body, headers=headers)
-        check_refused(srv, r, (401,))
+        # A 10 kB header may be refused as such before the token is looked at.
+        check_refused(srv, r, (401, 400, 431) if auth and len(auth) > 8000 else (401,))
 
 
 def test_wrong_token_in_the_audio_url(srv, track_id):
