@@ -1,10 +1,15 @@
 """The page at / in headless Chromium: `/?q=...` searches at once and shows playable results.
 
 Skipped only when no Chromium is installed. The screenshot is kept in MULAN_SERVE_ARTIFACTS."""
+import http.client
+import http.server
+import json
 import os
 import re
 import shutil
 import subprocess
+import threading
+import urllib.parse
 
 import pytest
 
@@ -75,3 +80,103 @@ def test_page_screenshot(server, tmp_path, artifacts):
     with open(path, "rb") as f:
         data = f.read()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, len(data)
+
+
+# The buttons need clicks: a harness page, served from the same origin as the page by a small
+# proxy in front of the server, loads `/?q=...` (the server's page) in an iframe, presses "Tags"
+# and "More like this" on the first result and writes what the page then shows into <pre id="out">.
+HARNESS = b"""<!DOCTYPE html><html><body><pre id="out"></pre><script>
+var out = document.getElementById("out"), report = {};
+var f = document.createElement("iframe");
+f.width = 1000; f.height = 800; f.src = "/?q=calm%20piano";
+document.body.appendChild(f);
+function waitFor(cond, then, what) {
+  var t0 = Date.now();
+  (function poll() {
+    var ok = false;
+    try { ok = cond(); } catch (e) { ok = false; }
+    if (ok) return then();
+    if (Date.now() - t0 > 6000) { report.timeout = what; out.textContent = JSON.stringify(report); return; }
+    setTimeout(poll, 50);
+  })();
+}
+f.onload = function () {
+  var d = f.contentDocument;
+  waitFor(function () { return d.querySelector(".result"); }, function () {
+    var first = d.querySelector(".result");
+    report.first = first.dataset.id;
+    report.title = first.querySelector(".title").textContent;
+    first.querySelector(".tag-button").click();
+    waitFor(function () { return first.querySelectorAll(".tags .tag").length > 0; }, function () {
+      report.tags = Array.prototype.map.call(first.querySelectorAll(".tags .tag"), function (t) { return t.textContent; });
+      first.querySelector(".more").click();
+      waitFor(function () { return / similar to /.test(d.getElementById("status").textContent); }, function () {
+        report.status = d.getElementById("status").textContent;
+        report.heading = d.getElementById("heading").textContent;
+        report.ids = Array.prototype.map.call(d.querySelectorAll(".result"), function (r) { return r.dataset.id; });
+        out.textContent = JSON.stringify(report);
+      }, "similar");
+    }, "tags");
+  }, "results");
+};
+</script></body></html>"""
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    upstream = None  # (host, port)
+
+    def log_message(self, *args):
+        pass
+
+    def _forward(self):
+        if self.path == "/__harness":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(HARNESS)))
+            self.end_headers()
+            self.wfile.write(HARNESS)
+            return
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        conn = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            conn.request(self.command, self.path, body=body,
+                         headers={k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")})
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("connection", "keep-alive", "content-length", "transfer-encoding"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = _forward
+    do_POST = _forward
+
+
+def test_page_buttons(server, tmp_path):
+    handler = type("Proxy", (_Proxy,), {"upstream": su.split_url(server.base)})
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        dom = run_chromium(tmp_path, ["--dump-dom"], "http://127.0.0.1:%d/__harness" % proxy.server_address[1])
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    m = re.search(r'<pre id="out">(.*?)</pre>', dom, re.S)
+    assert m and m.group(1), "the harness wrote nothing:\n" + dom[-2000:]
+    text = m.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    report = json.loads(text)
+    assert "timeout" not in report, report
+    assert len(report["tags"]) == 5, report
+    assert all(re.fullmatch(r".+-?\d\.\d{3}", t) for t in report["tags"]), report["tags"]
+    assert report["heading"] == "Similar to " + report["title"], report
+    assert re.match(r"\d+ results? similar to '", report["status"]), report
+    assert report["ids"] and report["first"] not in report["ids"], report
+    r = su.get(server.base, "/api/similar?" + su.qs(id=report["first"], k=10))
+    assert report["ids"] == [str(h["id"]) for h in r.json()["results"]]
