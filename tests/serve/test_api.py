@@ -372,6 +372,8 @@ def test_token(token_server, all_tracks):
     assert su.post_json(base, "/api/embed/text", {"texts": ["a"]}, headers=good).status == 200
     for open_path in ("/", "/healthz", "/metrics"):
         assert su.get(base, open_path).status == 200, open_path
+    assert su.TOKEN not in su.get(base, "/metrics").body.decode("utf-8", "replace")
+    assert not any(su.TOKEN in line for line in token_server.stderr_lines), "the token is in the server's log"
 
 
 # --- shutdown --------------------------------------------------------------------------------

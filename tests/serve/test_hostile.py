@@ -385,6 +385,41 @@ def test_concurrent_requests(srv):
     su.wait_healthy(srv.base)
 
 
+def test_full_queue_answers_503(serve):
+    """--queue 1 and 32 clients at once: the queries past the queue get 503 {"error": "server
+    busy..."}, the others 200, and the server carries on."""
+    s = serve(extra=["--queue", "1"])
+    answers = []
+    lock = threading.Lock()
+
+    def worker(i):
+        for j in range(4):
+            try:
+                r = su.get(s.base, "/api/search?" + su.qs(q=("a long query %d %d " % (i, j)) * 40, k=5), timeout=30)
+                with lock:
+                    answers.append(r)
+            except OSError as e:
+                with lock:
+                    answers.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert len(answers) == 128 and all(isinstance(r, su.Response) for r in answers), \
+        [r for r in answers if not isinstance(r, su.Response)][:3]
+    statuses = sorted({r.status for r in answers})
+    assert set(statuses) <= {200, 503}, statuses
+    busy = [r for r in answers if r.status == 503]
+    assert busy and len(busy) < len(answers), statuses
+    for r in busy:
+        assert r.headers.get("content-type", "").startswith("application/json"), r.headers
+        assert r.json()["error"].startswith("server busy"), r
+    su.wait_healthy(s.base)
+    assert su.get(s.base, "/api/search?" + su.qs(q="after the storm")).status == 200
+
+
 # --- auth, routes, methods -------------------------------------------------------------------
 
 WRONG_AUTH = [None, "", "Bearer", "Bearer ", "Bearer wrong", "bearer " + su.TOKEN[:-1], "Basic " + su.TOKEN,
