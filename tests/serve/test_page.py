@@ -9,7 +9,6 @@ import re
 import shutil
 import subprocess
 import threading
-import urllib.parse
 
 import pytest
 
