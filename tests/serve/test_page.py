@@ -17,12 +17,13 @@ import serve_util as su
 CHROMIUM_TIMEOUT_S = 90
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+pytestmark = pytest.mark.skipif(not any(shutil.which(b) for b in BROWSERS),
+                                reason="no chromium (or chromium-browser, google-chrome) on PATH")
+
+
 def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    pytest.skip("no chromium (or chromium-browser, google-chrome) on PATH")
+    return next(shutil.which(b) for b in BROWSERS if shutil.which(b))
 
 
 def run_chromium(tmp_path, args, url):
