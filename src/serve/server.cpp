@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <httplib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,6 +147,26 @@ void track_audio(State& s, const httplib::Request& req, httplib::Response& res) 
   if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     if (fd >= 0) ::close(fd);
     throw HttpError(410, "track " + std::to_string(t.id) + "'s file is no longer readable");
+  }
+  // Debian's httplib 0.11 neither clamps a range that runs past the end nor refuses one that
+  // starts past it (it would promise bytes that never come, or a length that wrapped around):
+  // each range is checked, and clamped in place, here. The Request is httplib's own mutable
+  // object handed over as const; the ranges are only read after this handler returns.
+  const auto size = static_cast<ssize_t>(st.st_size);
+  auto& ranges = const_cast<httplib::Request&>(req).ranges;
+  for (auto& [first, last] : ranges) {
+    if (first < 0 && last < 0) continue;
+    if (first < 0) {  // "bytes=-N": the last N bytes
+      first = std::max<ssize_t>(0, size - last);
+      last = size - 1;
+    }
+    if (last < 0 || last >= size) last = size - 1;
+    if (first >= size || first > last) {
+      ::close(fd);
+      ranges.clear();  // or httplib would cut the error's body by the range too
+      res.set_header("Content-Range", "bytes */" + std::to_string(size));
+      throw HttpError(416, "the range is outside the file (" + std::to_string(size) + " bytes)");
+    }
   }
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Cache-Control", "private, max-age=3600");
@@ -372,6 +393,14 @@ void run_server(std::shared_ptr<const Library> library, std::shared_ptr<const Co
   svr.Post("/api/embed/text", guarded(s, embed_text));
   svr.Post("/api/embed/audio", guarded(s, embed_audio));
 
+  // The listening socket's backlog: httplib 0.11 listens with 5, so a burst of connections
+  // waits for SYN retries (a second each); it is raised once bound.
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
+  });
   int port = options.port;
   if (port == 0) {
     port = svr.bind_to_any_port(options.host);
@@ -379,6 +408,7 @@ void run_server(std::shared_ptr<const Library> library, std::shared_ptr<const Co
   } else if (!svr.bind_to_port(options.host, port)) {
     throw Error("cannot listen on " + options.host + ":" + std::to_string(port) + ": " + std::strerror(errno));
   }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   std::atomic<bool> done{false};
   std::thread watcher([&] {  // a signal handler may not call stop(): this thread does
     while (!done.load()) {
