@@ -18,7 +18,7 @@ namespace mulan {
 // IVF-Flat above finds 99% of the exact top 10 in well under a millisecond
 // (docs/performance.md, bench_index_recall).
 inline constexpr int64_t kApproximateIndexFrom = 100000;
-inline constexpr int kDefaultIvfNprobe = 32;
+inline constexpr int kDefaultIvfNprobe = 64;
 
 struct VectorIndexOptions {
   std::string kind = "auto";  // "auto" (by size), "flat" or "ivf-flat"

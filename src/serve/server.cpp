@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -393,12 +395,15 @@ void run_server(std::shared_ptr<const Library> library, std::shared_ptr<const Co
   svr.Post("/api/embed/text", guarded(s, embed_text));
   svr.Post("/api/embed/audio", guarded(s, embed_audio));
 
-  // The listening socket's backlog: httplib 0.11 listens with 5, so a burst of connections
+  // The listening socket: httplib 0.11 listens with a backlog of 5, so a burst of connections
   // waits for SYN retries (a second each); it is raised once bound.
   int listen_fd = -1;
   svr.set_socket_options([&listen_fd](int sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    // Accepted sockets inherit it: httplib writes headers and body apart, and with Nagle's
+    // algorithm against the client's delayed ACK every answer waited 40 ms.
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
     listen_fd = sock;
   });
   int port = options.port;

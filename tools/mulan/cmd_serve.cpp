@@ -75,6 +75,10 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--queue", a->o.queue, "Text queries waiting for the model at most; more are answered 503")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  cmd->add_option("--text-batch", a->o.text_batch,
+                  "Waiting text queries embedded together in one forward pass, at most (1: one at a time)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--max-upload-mb", a->max_upload_mb, "Largest audio upload (POST /api/embed/audio), MiB")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{1}, int64_t{4096}));
