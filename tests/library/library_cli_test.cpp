@@ -439,4 +439,17 @@ TEST_F(LibraryCli, BadInputsAreRefusedByName) {
   EXPECT_NE(r.exit_code, 0);
 }
 
+TEST_F(LibraryCli, EmbedAudioTakesAFolder) {
+  auto r = run_cli("embed-audio --model " + q("model_a") + " " + q("music"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto rows = json_lines(r.out);
+  ASSERT_EQ(rows.size(), 8u) << "every audio file under music/, recursively, and not notes.txt";
+  const auto files = music_files();
+  for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i]["path"], files[i]) << "in path order";
+  fs::create_directories(file("empty"));
+  r = run_cli("embed-audio --model " + q("model_a") + " " + q("empty"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("holds no audio file"), std::string::npos) << r.err;
+}
+
 }  // namespace

@@ -1,6 +1,7 @@
 // mulan embed-audio --model DIR [--device D] [--windows] [--batch N] [--threads J] [--out OUT.npy] FILE...
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +9,7 @@
 #include "commands.h"
 #include "mulan/context.h"
 #include "mulan/error.h"
+#include "mulan/library.h"
 #include "mulan/npy.h"
 #include "mulan/atomic_file.h"
 
@@ -23,7 +25,24 @@ struct EmbedAudioArgs {
 
 std::vector<float> row(const at::Tensor& t) { return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel()); }
 
-void run_embed_audio(const EmbedAudioArgs& a) {
+// Folders replaced by the audio files in them (recursively, in path order); everything else as given.
+std::vector<std::string> expand_folders(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const auto& arg : args) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(arg, ec)) {
+      out.push_back(arg);
+      continue;
+    }
+    const auto found = find_audio_files({arg});
+    if (found.empty()) throw Error(file_error(arg, "holds no audio file"));
+    out.insert(out.end(), found.begin(), found.end());
+  }
+  return out;
+}
+
+void run_embed_audio(EmbedAudioArgs a) {
+  a.files = expand_folders(a.files);
   const auto ctx = Context::load(a.model, a.params);
   std::vector<at::Tensor> rows;
   nlohmann::json index = nlohmann::json::array();  // what each .npy row is
@@ -82,7 +101,7 @@ void register_embed_audio(CLI::App& app) {
   add_threads_option(cmd, a->params.decode_threads);
   cmd->add_option("--out", a->out, "Write a float32 .npy ([files, 128], or [windows, 128] with --windows) and "
                                    "OUT.json naming each row, instead of JSON lines on stdout");
-  cmd->add_option("FILE", a->files, "Audio files, or members of WebDataset shards (SHARD.tar#KEY.flac)")->required();
+  cmd->add_option("FILE", a->files, "Audio files, folders (every audio file in them, recursively), or members of WebDataset shards (SHARD.tar#KEY.flac)")->required();
   cmd->callback([a] { run_embed_audio(*a); });
 }
 
