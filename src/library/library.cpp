@@ -72,25 +72,32 @@ void write_index(const std::string& dir, const Db& db, const library::Meta& meta
                         "\n");
 }
 
+// The generation of the records that the saved index holds (-1: none, or unreadable).
+int64_t saved_generation(const std::string& dir) {
+  try {
+    std::ifstream in(index_meta_path(dir));
+    if (!in) return -1;
+    return nlohmann::json::parse(in).at("generation").get<int64_t>();
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 // The saved index when it is of the database's generation, else one built from the database.
 std::unique_ptr<VectorIndex> load_index(const std::string& dir, const Db& db, const library::Meta& meta,
                                         int64_t& bytes) {
   std::error_code ec;
-  if (fs::exists(index_meta_path(dir), ec) && fs::exists(index_path(dir), ec)) {
+  if (saved_generation(dir) == meta.generation && fs::exists(index_path(dir), ec)) {
     try {
-      std::ifstream in(index_meta_path(dir));
-      const auto j = nlohmann::json::parse(in);
-      if (j.at("generation").get<int64_t>() == meta.generation) {
-        std::ifstream f(index_path(dir), std::ios::binary);
-        std::string bytes_read((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-        auto index = VectorIndex::deserialize(bytes_read, index_path(dir));
-        if (index->dim() == meta.embed_dim) {
-          bytes = static_cast<int64_t>(bytes_read.size());
-          return index;
-        }
+      std::ifstream f(index_path(dir), std::ios::binary);
+      std::string saved((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      auto index = VectorIndex::deserialize(saved, index_path(dir));
+      if (index->dim() == meta.embed_dim && index->size() == library::track_count(db)) {
+        bytes = static_cast<int64_t>(saved.size());
+        return index;
       }
     } catch (const std::exception&) {
-      // stale or damaged: rebuilt from the database below
+      // damaged: rebuilt from the records below
     }
   }
   bytes = 0;
@@ -361,7 +368,8 @@ LibraryBuildReport Library::build(const std::string& dir, const Context& ctx, co
                                                   std::to_string(todo.size()) + " files (the library keeps them)");
     }
   }
-  write_index(dir, db, meta);
+  // A build that changed nothing keeps the saved index (at 1M tracks, IVF training takes minutes).
+  if (saved_generation(dir) != meta.generation) write_index(dir, db, meta);
   report.tracks = library::track_count(db);
   return report;
 }

@@ -309,10 +309,15 @@ TEST_F(LibraryCli, RebuildEmbedsOnlyWhatChangedAndDropsWhatIsGone) {
   EXPECT_EQ(self["results"][0]["path"], changed);
   EXPECT_NEAR(self["results"][0]["score"].get<double>(), 1.0, 1e-5);
 
-  // A third run has nothing to do.
+  // A third run has nothing to do, and keeps the saved vector index as it is.
+  const auto index_time = fs::last_write_time(file("lib_inc/vectors.faiss"));
   r = run_cli("index build --model " + q("model_a") + " --out " + q("lib_inc") + " " + q("inc"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("(0 added, 0 updated, 8 unchanged, 0 removed"), std::string::npos) << r.err;
+  EXPECT_EQ(fs::last_write_time(file("lib_inc/vectors.faiss")), index_time);
+  // A deleted vector index is rebuilt from the records.
+  fs::remove(file("lib_inc/vectors.faiss"));
+  EXPECT_EQ(search_json(file("lib_inc"), "piano", 100)["results"], after);
 }
 
 TEST_F(LibraryCli, KillNineDuringABuildThenRerunLosesNothing) {
