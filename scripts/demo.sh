@@ -3,9 +3,10 @@
 # audio tower on the training split's tags (mulan pretrain-tagger, as the paper pre-trains on
 # AudioSet), train both towers with the MuLan loss (mulan train), evaluate zero-shot tagging
 # and text-to-music retrieval on the test split, whose factor combinations and query phrasings
-# training never saw (mulan eval), search it, and write a page of each training run (mulan report).
+# training never saw (mulan eval), search it, make the corpus a searchable library (mulan index
+# build, for mulan serve) and write a page of each training run (mulan report).
 # Everything goes to demo-out/ (or $DEMO_OUT): corpus/, init/, tagger-run/, run/, model/,
-# results.json, and the pages tagger-run/report.html and run/report.html.
+# library/, results.json, and the pages tagger-run/report.html and run/report.html.
 #
 # The sizes fit 15 minutes on 2 cores, build included (docs/results.md); override them for a
 # longer run:
@@ -103,6 +104,10 @@ echo "== mulan search: three example searches over the test clips (top 3, with t
 "$mulan" search --model "$out/model" --data "$out/corpus/manifest.jsonl" --split test --cache "$cache" --top 3 \
   "slow sad piano music in a minor key" "fast loud rock with drums" "calm ambient music without drums"
 
+echo "== mulan index build: the corpus as a searchable music library (then: mulan serve --index $out/library)"
+"$mulan" index build --model "$out/model" --out "$out/library" "$out/corpus/manifest.jsonl"
+"$mulan" index search "$out/library" "slow sad piano music in a minor key" --top 3
+
 echo "== mulan report: a page of each training run (metrics over the steps, settings; per-tag ROC-AUC of the test split)"
 pages=()
 if (( tagger_steps > 0 )); then
@@ -111,3 +116,4 @@ fi
 pages+=("$("$mulan" report "$out/run" --eval "$out/tagging.json" "$out/retrieval.json")")
 echo "demo: done in $(( $(date +%s) - start )) s after the build; results in $out/results.json"
 for page in "${pages[@]}"; do echo "demo: training report (open it in a browser, no network needed): $page"; done
+echo "demo: search the corpus in a browser: $mulan serve --index $out/library, then open http://127.0.0.1:8080/"
