@@ -1,7 +1,6 @@
 // What the adapters share: the skip log, writing the data set folder, path and string helpers.
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <filesystem>
 
 #include "eval/adapter_util.h"
@@ -74,14 +73,6 @@ bool audio_present(const fs::path& path, bool* empty) {
   return true;
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace detail
 

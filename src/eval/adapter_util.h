@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/time_text.h"
+
 namespace mulan::eval::detail {
 
 std::string_view trim(std::string_view s);
@@ -23,6 +25,6 @@ std::string relative_to(const std::filesystem::path& file, const std::filesystem
 bool audio_present(const std::filesystem::path& path, bool* empty);
 
 // "2026-11-25T12:00:00Z", the current UTC time.
-std::string utc_now();
+inline std::string utc_now() { return util::utc_now_iso8601(); }
 
 }  // namespace mulan::eval::detail

@@ -1,7 +1,6 @@
 #include "eval/provenance.h"
 
 #include <array>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -25,14 +24,6 @@ std::string sha256_hex(const std::string& data) {
   return h.hex();
 }
 
-std::string utc_now_iso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string base_name(const std::string& path) {
   fs::path p(path);

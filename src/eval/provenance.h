@@ -6,6 +6,7 @@
 #include <string>
 
 #include "mulan/model_hash.h"
+#include "util/time_text.h"
 
 namespace mulan::eval {
 
@@ -18,7 +19,7 @@ std::string sha256_hex(const std::string& data);
 using mulan::model_hash;
 
 // The current time in UTC, ISO 8601 to the second: "2024-05-01T12:34:56Z".
-std::string utc_now_iso8601();
+using util::utc_now_iso8601;
 
 // The last component of a path, ignoring trailing slashes ("runs/model/" -> "model").
 std::string base_name(const std::string& path);

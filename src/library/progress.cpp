@@ -5,18 +5,6 @@
 
 namespace mulan::library {
 
-std::string format_duration(double seconds) {
-  const auto s = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
-  char buf[48];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600), static_cast<long long>(s % 3600 / 60));
-  } else if (s >= 60) {
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(s));
-  }
-  return buf;
-}
 
 Progress::Progress(std::function<void(const std::string&)> sink, int64_t total)
     : sink_(std::move(sink)), total_(total), start_(std::chrono::steady_clock::now()), last_(start_) {}

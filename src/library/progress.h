@@ -7,6 +7,8 @@
 #include <functional>
 #include <string>
 
+#include "util/time_text.h"
+
 namespace mulan::library {
 
 class Progress {
@@ -22,7 +24,6 @@ class Progress {
   std::chrono::steady_clock::time_point start_, last_;
 };
 
-// "1h02m", "3m05s", "12s".
-std::string format_duration(double seconds);
+using util::format_duration;  // util/time_text.h
 
 }  // namespace mulan::library

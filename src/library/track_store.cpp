@@ -7,6 +7,7 @@
 
 #include "mulan/audio.h"
 #include "mulan/error.h"
+#include "util/time_text.h"
 
 namespace mulan::library {
 
@@ -33,14 +34,6 @@ CREATE TABLE IF NOT EXISTS tracks (
 
 constexpr const char* kTrackColumns = "id, path, size, mtime_ns, duration_s, title, artist, album, genre";
 
-std::string now_iso() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void set_meta(const Db& db, const char* key, const std::string& value) {
   Stmt(db, "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
@@ -116,8 +109,8 @@ Meta init_meta(const Db& db, const std::string& hash, const std::string& model_d
     set_meta(db, "model_dir", model_dir);
     set_meta(db, "embed_dim", std::to_string(embed_dim));
     set_meta(db, "generation", "0");
-    set_meta(db, "created", now_iso());
-    set_meta(db, "updated", now_iso());
+    set_meta(db, "created", util::utc_now_iso8601());
+    set_meta(db, "updated", util::utc_now_iso8601());
   }
   tx.commit();
   return read_meta(db);
@@ -125,7 +118,7 @@ Meta init_meta(const Db& db, const std::string& hash, const std::string& model_d
 
 void bump_generation(const Db& db, Meta& meta) {
   ++meta.generation;
-  meta.updated = now_iso();
+  meta.updated = util::utc_now_iso8601();
   set_meta(db, "generation", std::to_string(meta.generation));
   set_meta(db, "updated", meta.updated);
 }

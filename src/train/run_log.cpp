@@ -37,19 +37,6 @@ void RunLog::write(const nlohmann::json& row) {
   if (!out_) throw Error(file_error(path_, "write failed"));
 }
 
-std::string format_duration(double s) {
-  if (!(s >= 0) || s > 1e8) return "?";
-  const auto t = static_cast<int64_t>(s + 0.5);
-  char buf[32];
-  if (t >= 3600) {
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(t / 3600), static_cast<long long>(t % 3600 / 60));
-  } else if (t >= 60) {
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(t / 60), static_cast<long long>(t % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(t));
-  }
-  return buf;
-}
 
 void RunLog::progress(int64_t step, int64_t steps, double loss, std::optional<double> tau, double lr, double pairs_per_s,
                       double data_wait, double eta_s) {

@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 
+#include "util/time_text.h"
+
 namespace mulan::train {
 
 class RunLog {
@@ -32,6 +34,6 @@ class RunLog {
   bool line_open_ = false;
 };
 
-std::string format_duration(double seconds);  // "3m12s", "1h05m", "42s"
+using util::format_duration;  // "3m12s", "1h05m", "42s" (util/time_text.h)
 
 }  // namespace mulan::train

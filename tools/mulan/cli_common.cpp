@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "mulan/eval.h"
@@ -40,6 +41,20 @@ bool read_line(std::istream& in, std::string& line, int64_t line_no, std::size_t
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return true;
+}
+
+std::vector<std::string> read_tag_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw FileNotFound(file_error(path, "cannot open the tag list"));
+  std::vector<std::string> tags;
+  std::string line;
+  for (int64_t n = 1; read_line(in, line, n); ++n) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
+    tags.push_back(line.substr(first, line.find_last_not_of(" \t\r") - first + 1));
+  }
+  if (tags.empty()) throw Error(file_error(path, "holds no tag (one tag a line)"));
+  return tags;
 }
 
 void finish_stdout() {

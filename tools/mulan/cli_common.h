@@ -23,6 +23,11 @@ inline constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
 // reading fails (an I/O error, not the end).
 bool read_line(std::istream& in, std::string& line, int64_t line_no, std::size_t max_bytes = kMaxLineBytes);
 
+// A tag list: one tag a line, surrounding blanks trimmed, blank lines and lines starting with #
+// skipped. Throws mulan::FileNotFound / mulan::Error naming the file (and the line when one is
+// too long), and when it holds no tag.
+std::vector<std::string> read_tag_list(const std::string& path);
+
 // Flushes stdout; throws mulan::Error when anything printed could not be written (a full disk,
 // a closed pipe, /dev/full).
 void finish_stdout();

@@ -1,6 +1,5 @@
 // mulan serve --index LIB [--host 127.0.0.1] [--port 8080] [--token T]: the library behind an
 // HTTP JSON API and a web page (mulan/server.h, docs/server.md).
-#include <fstream>
 #include <iostream>
 
 #include "cli_common.h"
@@ -25,17 +24,7 @@ bool loopback(const std::string& host) {
 }
 
 void run_serve(ServeArgs a) {
-  if (!a.tags_file.empty()) {
-    std::ifstream in(a.tags_file);
-    if (!in) throw FileNotFound(file_error(a.tags_file, "cannot open the tag list"));
-    std::string line;
-    for (int64_t n = 1; read_line(in, line, n); ++n) {
-      const auto b = line.find_first_not_of(" \t\r");
-      if (b == std::string::npos || line[b] == '#') continue;
-      a.o.tags.push_back(line.substr(b, line.find_last_not_of(" \t\r") - b + 1));
-    }
-    if (a.o.tags.empty()) throw Error(file_error(a.tags_file, "holds no tag (one tag a line)"));
-  }
+  if (!a.tags_file.empty()) a.o.tags = read_tag_list(a.tags_file);
   a.o.max_upload_bytes = a.max_upload_mb << 20;
   a.o.validate();
   if (!loopback(a.o.host) && a.o.token.empty()) {

@@ -2,7 +2,6 @@
 // FILE|FOLDER... | --index LIB: zero-shot tags of a user's recordings.
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -27,20 +26,6 @@ struct TagArgs {
   std::vector<std::string> inputs;
 };
 
-// One tag a line; blank lines and lines starting with # are skipped.
-std::vector<std::string> read_tags(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FileNotFound(file_error(path, "cannot open the tag list"));
-  std::vector<std::string> tags;
-  std::string line;
-  for (int64_t n = 1; read_line(in, line, n); ++n) {
-    const auto a = line.find_first_not_of(" \t\r");
-    if (a == std::string::npos || line[a] == '#') continue;
-    tags.push_back(line.substr(a, line.find_last_not_of(" \t\r") - a + 1));
-  }
-  if (tags.empty()) throw Error(file_error(path, "holds no tag (one tag a line)"));
-  return tags;
-}
 
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -52,7 +37,7 @@ std::string csv_field(const std::string& s) {
 void run_tag(const TagArgs& a) {
   if (a.top > 0 && a.threshold > -2) throw UsageError("give --top or --threshold, not both");
   if (a.index.empty() == a.inputs.empty()) throw UsageError("give files or folders to tag, or --index LIB");
-  const auto tags = read_tags(a.tags_file);
+  const auto tags = read_tag_list(a.tags_file);
   ContextParams params = default_params();
   params.device = a.device;
   params.decode_threads = a.threads;
