@@ -46,6 +46,6 @@ const std::vector<std::string>& default_server_tags();
 // Serves until *stop is non-zero (then lets in-flight requests finish) or the socket fails
 // (mulan::Error naming host and port). ctx must be the library's model (Library::load_model).
 void run_server(std::shared_ptr<const Library> library, std::shared_ptr<const Context> ctx, const ServerOptions& options,
-           const std::atomic<int>* stop);
+                const std::atomic<int>* stop);
 
 }  // namespace mulan

@@ -33,6 +33,7 @@ __version__: str = _mulan.__version__
 
 __all__ = [
     "Model",
+    "Index",
     "Tokenizer",
     "WindowEmbeddings",
     "AudioWarning",
@@ -84,6 +85,14 @@ def _positive_int(name: str, value: Any) -> int:
         raise UsageError(f"{name} must be >= 1, not {value}")
     if value > 2**31 - 1:
         raise UsageError(f"{name} must be < 2**31, not {value}")
+    return int(value)
+
+
+def _non_negative_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InputTypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value < 0 or value > 2**62:
+        raise UsageError(f"{name} must be from 0 to 2**62, not {value}")
     return int(value)
 
 
@@ -332,6 +341,86 @@ class Model:
 
     def __repr__(self) -> str:
         return f"mulan.Model({self.path!r}, device={self.device!r}, embed_dim={self.embed_dim})"
+
+
+class Index:
+    """A music library made by ``mulan index build`` (docs/library.md): every track's embedding,
+    its windows' embeddings and its file tags, searchable by text or by sound.
+
+    Open with ``mulan.Index.open(path)``. Hits and tracks are dicts: ``{"id", "path", "size",
+    "mtime_ns", "duration_s", "tags"}``, hits with ``"score"`` (the cosine) and ``"start_s"``
+    (where the best-matching window starts), best first. Safe from many threads; the GIL is
+    released while it searches.
+    """
+
+    def __init__(self, core: Any) -> None:
+        if not isinstance(core, _mulan.Index):
+            raise InputTypeError("use mulan.Index.open(path) to open a library")
+        self._core = core
+        self._model: Optional[Model] = None
+
+    @classmethod
+    def open(cls, path: Union[str, "os.PathLike[str]"]) -> "Index":
+        """Opens the library in folder path (mulan.NotFoundError when there is none)."""
+        return cls(_mulan.Index.open(_path("path", path)))
+
+    def model(self, path: Optional[Union[str, "os.PathLike[str]"]] = None, device: str = "cpu") -> Model:
+        """The model the library was built with: its recorded folder, or path (a copy of it
+        elsewhere). Raises mulan.Error naming both hashes when path holds another model."""
+        info = self.info()
+        folder = info["model_dir"] if path is None else _path("path", path)
+        self._core.check_model(_mulan.model_hash(folder), folder)
+        return Model.load(folder, device)
+
+    def search(self, query: Union[str, np.ndarray], k: int = 10, *, model: Optional[Model] = None) -> List[dict]:
+        """The k tracks closest to a text (embedded by model, by default the library's own,
+        loaded once) or to a vector of embed_dim floats."""
+        k = _positive_int("k", k)
+        if isinstance(query, str):
+            if model is None:
+                if self._model is None:
+                    self._model = self.model()
+                model = self._model
+            elif not isinstance(model, Model):
+                raise InputTypeError(f"model must be a mulan.Model, not {type(model).__name__}")
+            else:
+                self._core.check_model(_mulan.model_hash(model.path), model.path)
+            vector = model.embed_text(query)
+        else:
+            vector = np.asarray(query)
+            if vector.dtype.kind != "f" or vector.shape != (self.embed_dim,):
+                raise UsageError(f"a query vector must be float [{self.embed_dim}], not {vector.dtype} {vector.shape}")
+        return self._core.nearest(vector.astype(np.float32).tolist(), k, -1)
+
+    def similar(self, id: int, k: int = 10) -> List[dict]:
+        """The k tracks that sound most like track id (itself left out)."""
+        return self._core.similar(_non_negative_int("id", id), _positive_int("k", k))
+
+    def track(self, id: int) -> dict:
+        """One track (mulan.NotFoundError when the library has no such id)."""
+        return self._core.track(_non_negative_int("id", id))
+
+    def tracks(self) -> List[dict]:
+        """Every track, in id order (the rows of embeddings())."""
+        return self._core.tracks()
+
+    def embeddings(self) -> np.ndarray:
+        """Every track's embedding, float32 [len(self), embed_dim], in id order."""
+        return self._core.embeddings()
+
+    def info(self) -> dict:
+        """Counts, model hash and folder, index kind, sizes and dates."""
+        return self._core.info()
+
+    @property
+    def embed_dim(self) -> int:
+        return self._core.embed_dim
+
+    def __len__(self) -> int:
+        return len(self._core)
+
+    def __repr__(self) -> str:
+        return f"mulan.Index({self.info()['path']!r}, tracks={len(self)})"
 
 
 def mel(

@@ -49,5 +49,6 @@ AudioSource audio_source(py::handle item, int sample_rate, size_t index);
 void bind_model(py::module_& m);
 void bind_tokenizer(py::module_& m);
 void bind_audio(py::module_& m);
+void bind_index(py::module_& m);
 
 }  // namespace mulan::python

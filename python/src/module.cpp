@@ -36,4 +36,5 @@ PYBIND11_MODULE(_mulan, m) {
   mulan::python::bind_model(m);
   mulan::python::bind_tokenizer(m);
   mulan::python::bind_audio(m);
+  mulan::python::bind_index(m);
 }

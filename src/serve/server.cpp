@@ -298,7 +298,7 @@ httplib::Server::Handler guarded(State& s, void (*f)(State&, const httplib::Requ
 }  // namespace serve
 
 void run_server(std::shared_ptr<const Library> library, std::shared_ptr<const Context> ctx, const ServerOptions& options,
-           const std::atomic<int>* stop) {
+                const std::atomic<int>* stop) {
   using namespace serve;
   options.validate();
   if (library->embed_dim() != ctx->embed_dim()) throw UsageError("the model's embedding size is not the library's");
