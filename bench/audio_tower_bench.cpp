@@ -12,6 +12,7 @@
 #include "mulan/presets.h"
 #include "mulan/audio_embed.h"
 #include "mulan/model.h"
+#include "model/mulan_model.h"
 
 namespace {
 
@@ -76,4 +77,21 @@ void BM_EmbedThreeMinuteTrack(benchmark::State& state) {
 }
 BENCHMARK(BM_EmbedThreeMinuteTrack)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(0.5);
 
+}  // namespace
+
+namespace {
+// The ResNet trunk alone, BatchNorm folded into the convolutions (what inference runs) against
+// the modules as they are (what training runs): range(0) 1 = folded.
+void BM_ResNetTrunkFolded(benchmark::State& state) {
+  torch::set_num_threads(2);
+  mulan::Model m = audio_model(0);
+  auto& resnet = *mulan::model::modules_of(m).audio->resnet;
+  const auto& a = *m.config().audio;
+  const at::Tensor w = torch::randn({8, 1, a.n_mels, a.window_frames});
+  c10::InferenceMode guard;
+  for (auto _ : state) benchmark::DoNotOptimize(state.range(0) ? resnet.forward(w) : resnet.forward_unfolded(w));
+  state.counters["windows_per_s"] = benchmark::Counter(8.0, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(state.range(0) ? "folded" : "unfolded");
+}
+BENCHMARK(BM_ResNetTrunkFolded)->DenseRange(0, 1)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 
 #include "mulan/error.h"
@@ -61,7 +62,84 @@ ResNetImpl::ResNetImpl(const std::vector<int>& layers, int width, int stem_fstri
   layer4 = register_module("layer4", stage(layers[3], width * 8, 2));
 }
 
+const auto kMemoryFormat = at::MemoryFormat::Contiguous;
+
+// One convolution with its BatchNorm folded in.
+struct FoldedConv {
+  at::Tensor weight, bias;
+  std::vector<int64_t> stride, padding;
+
+  FoldedConv(const nn::Conv2dImpl& conv, const nn::BatchNorm2dImpl& bn) {
+    const at::Tensor scale = bn.weight / torch::sqrt(bn.running_var + bn.options.eps());
+    weight = (conv.weight * scale.view({-1, 1, 1, 1})).contiguous(kMemoryFormat);
+    bias = (bn.bias - bn.running_mean * scale).contiguous();
+    stride.assign(conv.options.stride()->begin(), conv.options.stride()->end());
+    // Every convolution here pads by half its kernel (7 -> 3, 3 -> 1, 1 -> 0).
+    padding = {conv.weight.size(2) / 2, conv.weight.size(3) / 2};
+  }
+  at::Tensor operator()(const at::Tensor& x) const { return at::conv2d(x, weight, bias, stride, padding); }
+};
+
+struct FoldedBlock {
+  FoldedConv c1, c2, c3;
+  std::optional<FoldedConv> down;
+};
+
+struct FoldedResNet {
+  std::optional<FoldedConv> stem;
+  std::vector<FoldedBlock> blocks;
+  int64_t pool_fstride = 2;
+
+  at::Tensor forward(const at::Tensor& x) const {
+    auto y = at::relu(stem->operator()(x.contiguous(kMemoryFormat)));
+    y = at::max_pool2d(y, /*kernel_size=*/{3, 3}, /*stride=*/{pool_fstride, 2}, /*padding=*/{1, 1});
+    for (const auto& b : blocks) {
+      auto z = at::relu(b.c1(y));
+      z = at::relu(b.c2(z));
+      z = b.c3(z);
+      y = at::relu(z + (b.down ? (*b.down)(y) : y));
+    }
+    return y.mean({2, 3});
+  }
+};
+
+int64_t ResNetImpl::tensors_version() {
+  int64_t v = 0;
+  for (const auto& t : parameters()) v += static_cast<int64_t>(t._version());
+  for (const auto& t : buffers()) v += static_cast<int64_t>(t._version());
+  return v;
+}
+
+std::shared_ptr<const FoldedResNet> ResNetImpl::folded() {
+  std::lock_guard lock(fold_mutex_);
+  const int64_t version = tensors_version();
+  if (folded_ && version == folded_version_) return folded_;
+  c10::InferenceMode guard;
+  auto f = std::make_shared<FoldedResNet>();
+  f->stem.emplace(*conv1, *bn1);
+  f->pool_fstride = pool_fstride_;
+  for (const auto* stage : {&layer1, &layer2, &layer3, &layer4}) {
+    for (const auto& m : (*stage)->children()) {
+      const auto& b = *m->as<BottleneckImpl>();
+      FoldedBlock fb{FoldedConv(*b.conv1, *b.bn1), FoldedConv(*b.conv2, *b.bn2), FoldedConv(*b.conv3, *b.bn3),
+                     std::nullopt};
+      if (b.downsample) {
+        fb.down.emplace(*b.downsample->ptr(0)->as<nn::Conv2dImpl>(), *b.downsample->ptr(1)->as<nn::BatchNorm2dImpl>());
+      }
+      f->blocks.push_back(std::move(fb));
+    }
+  }
+  folded_ = f;
+  folded_version_ = version;
+  return f;
+}
+
 torch::Tensor ResNetImpl::forward(const torch::Tensor& x) {
+  if (!is_training() && c10::InferenceMode::is_enabled()) return folded()->forward(x);
+  return forward_unfolded(x);
+}
+
+torch::Tensor ResNetImpl::forward_unfolded(const torch::Tensor& x) {
   // x: [B, 1, F, T] -> [B, C]
   auto y = torch::relu(bn1(conv1(x)));
   y = torch::max_pool2d(y, /*kernel_size=*/3, /*stride=*/{pool_fstride_, 2}, /*padding=*/1);
