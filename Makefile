@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build test test-unit bench demo fuzz clean
+.PHONY: all deps configure build test test-unit bench compare demo fuzz clean
 
 all: build
 
@@ -32,6 +32,12 @@ bench: build
 	$(BUILD_DIR)/bench/bench_tokenizer
 	$(BUILD_DIR)/bench/bench_audio_tower
 	$(BUILD_DIR)/bench/bench_train
+
+# mulan against PyTorch eager and ONNX Runtime on the same weights and inputs (bench/compare;
+# docs/performance.md has the table).
+compare: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mulan_cli bench_audio_tower
+	bash bench/compare/compare.sh $(BUILD_DIR)
 
 # The main job needs the CLI only: build that target, not the tests and benchmarks.
 demo: configure
