@@ -3,16 +3,12 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
-#include <unordered_map>
 
 #include "library/progress.h"
 #include "library/scan.h"
@@ -227,20 +223,20 @@ std::vector<LibraryHit> Library::nearest(const std::vector<float>& query, int64_
   for (const auto& [id, score] : found) {
     if (id == exclude) continue;
     if (static_cast<int64_t>(hits.size()) == k) break;
-    auto t = library::find_track(*impl_->db, id);
-    auto v = library::track_vectors(*impl_->db, id, d);
-    if (!t || !v) continue;  // removed by a build since the index was loaded
+    auto row = library::find_track_and_vectors(*impl_->db, id, d);
+    if (!row) continue;  // removed by a build since the index was loaded
+    const library::TrackVectors& v = row->second;
     LibraryHit h;
-    h.track = std::move(*t);
+    h.track = std::move(row->first);
     h.score = score;
     // The window whose embedding matches the query best.
     double best = -2;
-    for (std::size_t w = 0; w < v->starts.size(); ++w) {
+    for (std::size_t w = 0; w < v.starts.size(); ++w) {
       double dot = 0;
-      for (int64_t j = 0; j < d; ++j) dot += static_cast<double>(q[static_cast<std::size_t>(j)]) * v->windows[w * d + j];
+      for (int64_t j = 0; j < d; ++j) dot += static_cast<double>(q[static_cast<std::size_t>(j)]) * v.windows[w * d + j];
       if (dot > best) {
         best = dot;
-        h.start_s = v->starts[w];
+        h.start_s = v.starts[w];
       }
     }
     hits.push_back(std::move(h));

@@ -199,16 +199,30 @@ std::optional<Track> find_track(const Db& db, int64_t id) {
   return track_from(s);
 }
 
+namespace {
+// The vectors of the row in hand, from column `at`: n_windows, embedding, windows, starts.
+TrackVectors vectors_from(const Stmt& s, int at, const Db& db, int64_t id, int64_t dim) {
+  const auto k = static_cast<std::size_t>(s.integer(at));
+  TrackVectors v;
+  v.embedding = from_blob<float>(s.blob(at + 1), static_cast<std::size_t>(dim), db, id);
+  v.windows = from_blob<float>(s.blob(at + 2), k * static_cast<std::size_t>(dim), db, id);
+  v.starts = from_blob<double>(s.blob(at + 3), k, db, id);
+  return v;
+}
+}  // namespace
+
 std::optional<TrackVectors> track_vectors(const Db& db, int64_t id, int64_t dim) {
   Stmt s(db, "SELECT n_windows, embedding, windows, starts FROM tracks WHERE id = ?");
   s.bind(1, id);
   if (!s.step()) return std::nullopt;
-  const auto k = static_cast<std::size_t>(s.integer(0));
-  TrackVectors v;
-  v.embedding = from_blob<float>(s.blob(1), static_cast<std::size_t>(dim), db, id);
-  v.windows = from_blob<float>(s.blob(2), k * static_cast<std::size_t>(dim), db, id);
-  v.starts = from_blob<double>(s.blob(3), k, db, id);
-  return v;
+  return vectors_from(s, 0, db, id, dim);
+}
+
+std::optional<std::pair<Track, TrackVectors>> find_track_and_vectors(const Db& db, int64_t id, int64_t dim) {
+  Stmt s(db, (std::string("SELECT ") + kTrackColumns + ", n_windows, embedding, windows, starts FROM tracks WHERE id = ?").c_str());
+  s.bind(1, id);
+  if (!s.step()) return std::nullopt;
+  return std::pair{track_from(s), vectors_from(s, 9, db, id, dim)};
 }
 
 std::vector<Track> all_tracks(const Db& db) {

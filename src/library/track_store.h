@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "library/sqlite.h"
@@ -59,6 +60,8 @@ struct TrackVectors {
   std::vector<double> starts;
 };
 std::optional<TrackVectors> track_vectors(const Db& db, int64_t id, int64_t dim);
+// Both of one track in one query (a search hit needs both).
+std::optional<std::pair<Track, TrackVectors>> find_track_and_vectors(const Db& db, int64_t id, int64_t dim);
 std::vector<Track> all_tracks(const Db& db);
 // Every track's embedding in id order; throws mulan::Error naming the row when one is damaged.
 void for_each_embedding(const Db& db, int64_t dim, const std::function<void(int64_t, const float*)>& f);
