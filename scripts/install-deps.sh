@@ -12,8 +12,8 @@ packages=(
   libtorch-dev libopenblas0-openmp libgloo-dev
   # audio: decode every format libsndfile reads, resample, synthesise
   libsndfile1-dev libsoxr-dev libfluidsynth-dev fluid-soundfont-gm
-  # text, config, CLI, server, index, shards
-  libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsqlite3-dev
+  # text (ICU: sentence splitting and regexes of mining), config, CLI, server, index, shards
+  libutf8proc-dev libicu-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsqlite3-dev
   libfaiss-dev libarchive-dev
   # SHA-256 of model directories (evaluation provenance, embedding cache)
   libssl-dev
