@@ -148,15 +148,17 @@ void add_phrase(std::vector<Phrase>& list, Phrase p) {
 
 // Tidying after the removals (step 4 of the rules file's ORDER).
 
-// Brackets with nothing in them but white space and separators, and quotes likewise ("",
-// only where they stand alone: a closing and an opening quote between two quoted titles are
-// not a pair).
+// Brackets with no letter, mark or digit in them (white space, separators, emoji: what is left
+// of "(Official Video 🔥)"), and quotes likewise (the ASCII '"' only where the pair stands
+// alone: a closing and an opening quote between two quoted titles are not a pair). Nested
+// brackets go from the inside out, one round each.
 const icu::RegexPattern& empty_brackets() {
   static const std::shared_ptr<const icu::RegexPattern> p = icu_text::compile(
       icu::UnicodeString::fromUTF8(
-          "[(\\[{【〔「『（［｛〈《]\\s*(?:[\\p{Pd}\\p{Po}\\p{Sm}\\p{Pc}]\\s*)*[)\\]}】〕」』）］｝〉》]"
-          "|(?<!\\S)\"\\s*(?:[\\p{Pd}\\p{Po}\\p{Sm}\\p{Pc}]\\s*)*\"(?!\\S)"
-          "|“\\s*(?:[\\p{Pd}\\p{Po}\\p{Sm}\\p{Pc}]\\s*)*”|«\\s*(?:[\\p{Pd}\\p{Po}\\p{Sm}\\p{Pc}]\\s*)*»"),
+          "[(\\[{【〔「『（［｛〈《][^\\p{L}\\p{M}\\p{N}(){}\\[\\]【】〔〕「」『』（）［］｛｝〈〉《》\"“”«»]*"
+          "[)\\]}】〕」』）］｝〉》]"
+          "|(?<!\\S)\"[^\\p{L}\\p{M}\\p{N}\"]*\"(?!\\S)"
+          "|“[^\\p{L}\\p{M}\\p{N}“”]*”|«[^\\p{L}\\p{M}\\p{N}«»]*»"),
       false, "SF rules: empty brackets");
   return *p;
 }
@@ -440,7 +442,7 @@ SfResult SfRules::apply(std::string_view text) const {
     s = out;
   }
 
-  // 3. Phrases, except where they would cut into a [keep] or [music] phrase.
+  // 3. Phrases, except inside a [keep] or [music] phrase.
   if (rules.remove_re) {
     const std::vector<sf_rules::Span> protect = rules.protect_re ? sf_rules::find_all(*rules.protect_re, s) : std::vector<sf_rules::Span>{};
     std::vector<sf_rules::Span> spans;
@@ -450,9 +452,9 @@ SfResult SfRules::apply(std::string_view text) const {
     while (m->find(status) && U_SUCCESS(status)) {
       const int32_t start = m->start(status), limit = m->end(status);
       if (limit <= start) continue;
-      const bool overlaps = std::any_of(protect.begin(), protect.end(),
-                                        [&](const sf_rules::Span& p) { return p.first < limit && start < p.second; });
-      if (overlaps) continue;
+      const bool inside = std::any_of(protect.begin(), protect.end(),
+                                      [&](const sf_rules::Span& p) { return p.first <= start && limit <= p.second; });
+      if (inside) continue;
       const sf_rules::Phrase* phrase = nullptr;
       for (int32_t g = 1; g <= m->groupCount() && !phrase; ++g)
         if (m->start(g, status) >= 0) phrase = rules.remove_order[static_cast<size_t>(g - 1)];
