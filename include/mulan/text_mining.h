@@ -45,9 +45,9 @@ struct SfResult {
   std::string reason;  // "" when kept, "empty" when no token is left, else "no music words left"
 };
 
-// The SF rule filter: a rules file's sections, compiled (ICU regular expressions, Unicode-aware
-// and case-insensitive). data/mining/sf-rules.txt documents the format and the order in which
-// the rules apply.
+// The SF rule filter: a rules file's sections, compiled (regexes as ICU regular expressions,
+// Unicode-aware and case-insensitive; phrases as whole words, case-folded). The top of
+// data/mining/sf-rules.txt documents the format and the order in which the rules apply.
 class SfRules {
  public:
   // The project's rules (data/mining/sf-rules.txt, built into the library).

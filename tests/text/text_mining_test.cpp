@@ -274,6 +274,14 @@ TEST(SfRules, HardCasesAroundNew) {
   EXPECT_EQ(cleaned("clean guitar (Clean Version)"), "clean guitar");
   // "lyrics" goes, "lyrical" is another word.
   EXPECT_EQ(cleaned("lyrical violin (Lyrics)"), "lyrical violin");
+  // A removal is skipped only inside a protected phrase, not where it overlaps one: "rock
+  // music" is music, and "Music Video" still goes.
+  EXPECT_EQ(cleaned("ROCK Music Video"), "ROCK");
+  // Gaps: "R & B" is "r&b", "Lo_Fi" is "lo-fi"; other characters must match.
+  EXPECT_TRUE(rules().apply("Smooth R & B").kept);
+  EXPECT_TRUE(rules().apply("Lo_Fi").kept);
+  EXPECT_EQ(cleaned("Title M/V"), "Title");
+  EXPECT_EQ(cleaned("Title M V"), "Title M V");
   // New York is a place: not music on its own.
   const SfResult ny = rules().apply("New York, New York");
   EXPECT_EQ(ny.text, "New York, New York");
