@@ -1,4 +1,4 @@
-#include "text/icu_text.h"
+#include "text/mining/icu_text.h"
 
 #include <unicode/uchar.h>
 #include <unicode/utypes.h>

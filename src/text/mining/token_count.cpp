@@ -4,7 +4,7 @@
 #include <string>
 
 #include "mulan/text_mining.h"
-#include "text/icu_text.h"
+#include "text/mining/icu_text.h"
 #include "text/unicode.h"
 
 namespace mulan::text {

@@ -15,7 +15,7 @@
 
 #include "mulan/error.h"
 #include "mulan/text_mining.h"
-#include "text/icu_text.h"
+#include "text/mining/icu_text.h"
 
 namespace mulan::text {
 
@@ -58,18 +58,31 @@ const icu::RegexPattern& emoticon_pattern() {
   return *p;
 }
 
-// "e.g.", "i.e.", "z.B.", "d.h.", "p.ej.", "a.k.a.": letters and dots, two pieces or more.
-const icu::RegexPattern& dotted_pattern() {
-  static const std::shared_ptr<const icu::RegexPattern> p =
-      icu_text::compile(icu::UnicodeString::fromUTF8("(?:\\p{L}{1,2}\\.){2,}"), false, "split_sentences dotted");
-  return *p;
+// "1." alone: a list number, which belongs to the sentence after it.
+bool is_list_number(const icu::UnicodeString& w) {
+  if (w.length() < 2 || w.length() > 4 || w.charAt(w.length() - 1) != u'.') return false;
+  for (int32_t i = 0; i + 1 < w.length(); ++i)
+    if (w.charAt(i) < u'0' || w.charAt(i) > u'9') return false;
+  return true;
 }
 
-// "1." alone: a list number, which belongs to the sentence after it.
-const icu::RegexPattern& list_number_pattern() {
-  static const std::shared_ptr<const icu::RegexPattern> p =
-      icu_text::compile(icu::UnicodeString::fromUTF8("\\d{1,3}\\."), false, "split_sentences list number");
-  return *p;
+// "e.g.", "i.e.", "z.B.", "d.h.", "p.ej.", "a.k.a.": one or two letters and a dot, twice or more.
+bool is_dotted(const icu::UnicodeString& w) {
+  int pieces = 0, letters = 0;
+  for (int32_t i = 0; i < w.length();) {
+    const UChar32 c = w.char32At(i);
+    i += U16_LENGTH(c);
+    if (c == u'.') {
+      if (letters == 0) return false;
+      ++pieces;
+      letters = 0;
+    } else if (u_isalpha(c) && ++letters <= 2) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  return letters == 0 && pieces >= 2;
 }
 
 // Abbreviations after which no sentence ends, beyond ICU's English list (lower case; compared
@@ -80,9 +93,12 @@ bool is_abbreviation(const icu::UnicodeString& lower_word) {
       "mr.",  "mrs.",  "ms.",  "dr.",   "prof.", "st.",  "jr.",   "sr.",  "mt.",   "vs.",  "feat.", "ft.",
       "prod.", "approx.", "cf.", "ca.", "incl.", "vol.", "op.", "nr.", "bzw.", "mme.", "mlle.", "sra.", "srta.",
       "dña.", "ud.",  "uds.", "hr.",  "hrsg.", "gen.", "lt.",   "sgt.", "capt.", "rev.", "pt.",   "fig.", "bros."};
-  for (const char* a : kAbbreviations)
-    if (lower_word == icu::UnicodeString::fromUTF8(a)) return true;
-  return false;
+  static const std::vector<icu::UnicodeString> abbreviations = [] {
+    std::vector<icu::UnicodeString> v;
+    for (const char* a : kAbbreviations) v.push_back(icu::UnicodeString::fromUTF8(a));
+    return v;
+  }();
+  return std::find(abbreviations.begin(), abbreviations.end(), lower_word) != abbreviations.end();
 }
 
 bool matches_whole(const icu::RegexPattern& p, const icu::UnicodeString& s) {
@@ -114,7 +130,7 @@ Span trimmed(const icu::UnicodeString& s, int32_t start, int32_t limit) {
 bool must_continue(const icu::UnicodeString& s, int32_t start, int32_t limit) {
   const Span piece = trimmed(s, start, limit);
   if (piece.first >= piece.second || s.charAt(piece.second - 1) != u'.') return false;
-  if (matches_whole(list_number_pattern(), s.tempSubStringBetween(piece.first, piece.second))) return true;
+  if (is_list_number(s.tempSubStringBetween(piece.first, piece.second))) return true;
   // The last word, without opening brackets or quotes before it: "(feat." -> "feat."
   int32_t word = piece.second;
   while (word > piece.first) {
@@ -134,7 +150,7 @@ bool must_continue(const icu::UnicodeString& s, int32_t start, int32_t limit) {
   if (U16_LENGTH(first) + 1 == w.length() && (u_isUUppercase(first) || u_istitle(first))) return true;
   icu::UnicodeString lower = w;
   lower.toLower(icu::Locale::getRoot());
-  return is_abbreviation(lower) || matches_whole(dotted_pattern(), w);
+  return is_abbreviation(lower) || is_dotted(w);
 }
 
 bool is_emoji_char(UChar32 c) {
@@ -154,7 +170,11 @@ bool is_emoji_token(const icu::UnicodeString& s, int32_t start, int32_t limit) {
     }
     i += U16_LENGTH(c);
   }
-  return all || matches_whole(emoticon_pattern(), s.tempSubStringBetween(start, limit));
+  if (all) return true;
+  const UChar first = s.charAt(start);
+  const bool may_be_emoticon = first == u':' || first == u';' || first == u'=' || first == u'<' || first == u'^' ||
+                               first == u'x' || first == u'X';
+  return may_be_emoticon && matches_whole(emoticon_pattern(), s.tempSubStringBetween(start, limit));
 }
 
 // Where the run of emoji tokens at the start of [start, limit) ends (start when there is none),
@@ -177,7 +197,12 @@ void split_line(const icu::UnicodeString& line, std::vector<std::string>& out) {
   // Spans that no break may fall inside, without their trailing punctuation ("www.x.io." ends
   // a sentence with its dot).
   std::vector<Span> keep_whole;
-  {
+  // Every URL, address or domain has an '@' or a '.' with no space after it; most lines have
+  // neither, and the regex is most of the splitter's time.
+  bool may_have_url = false;
+  for (int32_t i = 0; i < n && !may_have_url; ++i)
+    may_have_url = line.charAt(i) == u'@' || (line.charAt(i) == u'.' && i + 1 < n && !is_space(line.charAt(i + 1)));
+  if (may_have_url) {
     UErrorCode status = U_ZERO_ERROR;
     std::unique_ptr<icu::RegexMatcher> m(url_pattern().matcher(line, status));
     if (U_FAILURE(status)) throw Error(std::string("split_sentences: ICU regex matcher: ") + u_errorName(status));

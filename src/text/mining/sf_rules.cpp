@@ -16,7 +16,7 @@
 
 #include "mulan/error.h"
 #include "mulan/text_mining.h"
-#include "text/icu_text.h"
+#include "text/mining/icu_text.h"
 #include "text/unicode.h"
 
 namespace mulan::text {
