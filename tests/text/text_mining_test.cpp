@@ -182,6 +182,10 @@ TEST(SfRules, RemovesEachKindOfBoilerplate) {
       {"Artist - Jazz Ballad (Remastered 2011)", "Artist - Jazz Ballad"},
       {"Artist - Jazz Ballad (2011 Remaster)", "Artist - Jazz Ballad"},
       {"Artist - Jazz Ballad - Remastered", "Artist - Jazz Ballad"},
+      // Dates before "remaster YEAR": neither may leave half a date behind.
+      {"Jazz Ballad Remaster 2024-01-11", "Jazz Ballad"},
+      {"Jazz Ballad 15 December 2019 Remaster", "Jazz Ballad"},
+      {"Jazz Ballad 04/05/2026 Remastered", "Jazz Ballad"},
       {"EXPLICIT - Trap Beat (Clean Version) out now", "Trap Beat"},
       {"Sad Piano | Free Download | download", "Sad Piano"},
       {"Subscribe! Sad Piano - NEW SONG (Premiere) Exclusive", "Sad Piano"},
