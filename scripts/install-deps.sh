@@ -24,6 +24,8 @@ packages=(
   # the Python module (pybind11) and its tests; venv, setuptools and wheel for its pip install
   python3-dev pybind11-dev python3-pytest python3-venv python3-setuptools python3-wheel
   sox
+  # speech for the synthetic crawl's non-music recordings (mulan synth --crawl)
+  espeak-ng
   # load tests of mulan serve (bench/serve/load.sh)
   wrk
   # the screenshot test of mulan report's page (headless)

@@ -18,6 +18,7 @@
 
 #include "mulan/error.h"
 #include "mulan/synth.h"
+#include "synth/memory_io.h"
 
 namespace mulan::synth {
 
@@ -164,49 +165,12 @@ std::string find_soundfont(const std::string& requested) {
       "fluid-soundfont-gm or name a SoundFont file (the soundfont option)");
 }
 
-namespace {
-
-// libsndfile writes the FLAC stream into memory, so the file can be written atomically.
-struct MemoryOut {
-  std::string data;
-  sf_count_t pos = 0;
-};
-sf_count_t mo_length(void* u) { return static_cast<sf_count_t>(static_cast<MemoryOut*>(u)->data.size()); }
-sf_count_t mo_seek(sf_count_t offset, int whence, void* u) {
-  auto* m = static_cast<MemoryOut*>(u);
-  const sf_count_t base = whence == SEEK_SET   ? 0
-                          : whence == SEEK_CUR ? m->pos
-                                               : static_cast<sf_count_t>(m->data.size());
-  if (base + offset < 0) return -1;
-  m->pos = base + offset;
-  return m->pos;
-}
-sf_count_t mo_read(void* ptr, sf_count_t count, void* u) {
-  auto* m = static_cast<MemoryOut*>(u);
-  const sf_count_t size = static_cast<sf_count_t>(m->data.size());
-  const sf_count_t n = std::max<sf_count_t>(0, std::min(count, size - m->pos));
-  if (n > 0) std::memcpy(ptr, m->data.data() + m->pos, static_cast<size_t>(n));
-  m->pos += n;
-  return n;
-}
-sf_count_t mo_write(const void* ptr, sf_count_t count, void* u) {
-  auto* m = static_cast<MemoryOut*>(u);
-  const auto end = static_cast<size_t>(m->pos + count);
-  if (end > m->data.size()) m->data.resize(end);
-  std::memcpy(m->data.data() + m->pos, ptr, static_cast<size_t>(count));
-  m->pos += count;
-  return count;
-}
-sf_count_t mo_tell(void* u) { return static_cast<MemoryOut*>(u)->pos; }
-
-}  // namespace
-
 std::string encode_flac(const std::vector<float>& samples, int sample_rate) {
   std::vector<short> pcm(samples.size());
   for (size_t i = 0; i < samples.size(); ++i)
     pcm[i] = static_cast<short>(std::clamp<long>(std::lround(samples[i] * 32768.0f), -32768, 32767));
-  MemoryOut out;
-  SF_VIRTUAL_IO io{mo_length, mo_seek, mo_read, mo_write, mo_tell};
+  memio::Memory out;  // libsndfile writes the FLAC stream into memory: the file is written atomically
+  SF_VIRTUAL_IO io = memio::io();
   SF_INFO info{};
   info.samplerate = sample_rate;
   info.channels = 1;

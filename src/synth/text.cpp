@@ -6,6 +6,7 @@
 
 #include "synth/draw.h"
 #include "mulan/synth.h"
+#include "synth/text_parts.h"
 #include "synth/words.h"
 
 namespace mulan::synth {
@@ -24,11 +25,7 @@ std::string join(const Strings& parts, const std::string& sep) {
   return out;
 }
 
-// The clip's factors as words: one random training synonym per tag.
-struct Said {
-  std::string style, lead, accomp, tempo, mode, mood, tempo_mood, dynamics, drums, bpm;
-  Strings adjectives;  // tempo, moods, dynamics: modifiers in random order
-};
+}  // namespace
 
 Said say(const Factors& f, Rng& rng) {
   const auto w = [&](const std::string& tag) { return pick(rng, words_for(tag).words); };
@@ -46,6 +43,8 @@ Said say(const Factors& f, Rng& rng) {
   shuffle(rng, s.adjectives);
   return s;
 }
+
+namespace {
 
 const Strings kPieces = {"track", "tune", "piece", "song", "instrumental", "number"};
 const Strings kTitleWords1 = {"Midnight", "Golden", "Silver", "Electric", "Lost",     "Broken", "Endless", "Distant",
@@ -107,6 +106,8 @@ std::string sf_text(const Factors& f, Rng& rng) {
   }
 }
 
+}  // namespace
+
 std::string lf_sentence(int which, const Factors& f, const Said& s, Rng& rng) {
   const std::string piece = pick(rng, kPieces);
   switch (which) {
@@ -130,6 +131,8 @@ std::string lf_sentence(int which, const Factors& f, const Said& s, Rng& rng) {
              (s.tempo_mood.empty() ? "" : ", very " + s.tempo_mood) + ".";
   }
 }
+
+namespace {
 
 std::string lf_text(const Factors& f, Rng& rng) {
   const Said s = say(f, rng);
