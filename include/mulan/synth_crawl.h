@@ -77,8 +77,13 @@ struct CrawlSummary {
 };
 
 // Writes out_dir/audio/* (FLAC, WAV and Ogg Vorbis; some stereo), out_dir/crawl.jsonl (one row
-// per recording: id, audio, title, tags, description, comments, playlists) and, last,
-// out_dir/crawl-truth.json (docs: the mining contract), every file atomically. The same options
+// per recording: id, audio, title, tags, description, comments, playlists; tags, comments and
+// playlists left out when empty) and, last, out_dir/crawl-truth.json (the mining contract's
+// format), every file atomically. The truth's rows also carry audio, format ("garbage" for
+// unreadable), channels, sample_rate, frames and seconds (what libsndfile decodes), playlists,
+// and each LF sentence its tokens (an emoji-only comment is a sentence of 0 tokens); "pl" also
+// counts the distinct playlists. unreadable rows: music false, music_fraction 0, no clip_tags;
+// too_short rows: music true (their audio is a synthetic clip), under 3 s. The same options
 // give the same bytes, whatever jobs. progress(done, total) is called from the calling thread
 // while recordings render. Throws mulan::UsageError (OptionError) for bad options,
 // mulan::Error otherwise.

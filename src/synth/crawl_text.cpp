@@ -181,7 +181,7 @@ void make_sf(const RowTopic& topic, const std::string& artist, Rng& rng, RowText
   } else {
     title.push_back({nonmusic_title(topic.kind, rng, artist), Role::neutral});
   }
-  if (topic.factors && chance(rng, musical ? 0.55 : 0.25)) {
+  if (topic.factors && chance(rng, musical ? 0.7 : 0.25)) {
     switch (rng.uniform_int(0, 2)) {
       case 0: title.push_back({"|", Role::neutral}), title.push_back({tag_words(tags, rng, " "), Role::music}); break;
       case 1: title.push_back({"[" + tag_words(tags, rng, ", ") + "]", Role::music}); break;
@@ -202,7 +202,7 @@ void make_sf(const RowTopic& topic, const std::string& artist, Rng& rng, RowText
                                      "#trending", "sleep aid", "focus", "study with me", "tutorial"};
   for (int i = 0; i < n; ++i) {
     std::vector<Piece> tag;
-    const size_t what = pick_weighted(rng, {topic.factors ? 0.35 : 0.0, 0.25, 0.15, 0.15, 0.1});
+    const size_t what = pick_weighted(rng, {musical ? 0.62 : topic.factors ? 0.2 : 0.0, 0.15, 0.1, 0.08, 0.05});
     switch (what) {
       case 0: {  // music, sometimes with boilerplate or as a hashtag
         const std::string& t = pick(rng, tags);
@@ -305,21 +305,22 @@ const Strings kForeignMusic = {"Die Melodie ist wunderschön und so ruhig.", "Wa
                                "Le rythme est super entraînant !", "Qué ritmo tan bueno, me encanta la guitarra.",
                                "La melodía es muy triste y hermosa.", "Que batida incrível, o baixo está perfeito!",
                                "A melodia é linda e muito calma.", "Che bella melodia, il violino è stupendo."};
-const Strings kNonMusicDesc = {"In this episode we talk about city gardens and rent prices.",
-                               "Today I'm showing you how to fix an old bike.",
-                               "We spent the whole weekend in the mountains.",
-                               "Your questions from the comments are answered at the end.",
-                               "Sorry about the wind in the first few minutes.",
-                               "Full transcript on the blog: https://blog.example.com/episodes",
-                               "Neue Folge jeden Montag!",
-                               "Nouvel épisode chaque lundi !",
-                               "Nuevo episodio cada lunes.",
-                               "Novo episódio toda segunda-feira.",
-                               "Ten hours of steady hum to help you sleep.",
-                               "Use it to focus, study or calm a crying baby.",
-                               "No ads in the middle, promise!",
-                               "Turn the volume down before you start!",
-                               "A test signal for checking speakers and headphones."};
+const Strings kTalkDesc = {"In this episode we talk about city gardens and rent prices.",
+                           "Today I'm showing you how to fix an old bike.",
+                           "We spent the whole weekend in the mountains.",
+                           "Your questions from the comments are answered at the end.",
+                           "Sorry about the wind in the first few minutes.",
+                           "Full transcript on the blog: https://blog.example.com/episodes",
+                           "Neue Folge jeden Montag!",
+                           "Nouvel épisode chaque lundi !",
+                           "Nuevo episodio cada lunes.",
+                           "Novo episódio toda segunda-feira."};
+const Strings kNoiseDesc = {"Ten hours of steady hum to help you sleep.", "Use it to focus, study or calm a crying baby.",
+                            "No ads in the middle, promise!", "Screen goes dark after the first minute.",
+                            "Perfect for long flights and open-plan offices."};
+const Strings kToneDesc = {"Turn the volume down before you start!", "A test signal for checking speakers and headphones.",
+                           "Use it to find rattles in your car doors.", "Stop if it hurts your ears.",
+                           "Works best with the equaliser switched off."};
 const Strings kNonMusicComments = {"Great episode, very informative!", "What microphone do you use?",
                                    "This helped me fall asleep in ten minutes.", "My speakers survived, thanks.",
                                    "Can you talk about train tickets next time?", "Finally someone explains this properly.",
@@ -376,7 +377,7 @@ void make_lf(const RowTopic& topic, const std::string& artist, Rng& rng, RowText
   std::vector<Sentence> desc;
   if (chance(rng, 0.4)) desc.push_back({pick(rng, kGreetings), false});
   if (pure_nonmusic || topic.kind == Kind::part_music) {
-    Strings pool = kNonMusicDesc;
+    Strings pool = topic.kind == Kind::noise ? kNoiseDesc : topic.kind == Kind::tone ? kToneDesc : kTalkDesc;
     shuffle(rng, pool);
     const int n = static_cast<int>(rng.uniform_int(1, 3));
     for (int i = 0; i < n; ++i) desc.push_back({pool[static_cast<size_t>(i)], false});
