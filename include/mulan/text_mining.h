@@ -33,6 +33,9 @@ std::vector<std::string> split_sentences(std::string_view text);
 // token; "-", "|" and "🔥" are none; "https://x.io/a", "2021-03-04" and "#jazz" are one each.
 int64_t count_tokens(std::string_view text);
 
+// The longest SF text (a title or a tag) the filter takes, in bytes of UTF-8.
+inline constexpr size_t kSfMaxBytes = 20000;
+
 // What the SF filter did to one text.
 struct SfResult {
   bool kept = false;          // still has a music word or phrase after the clean-up
@@ -62,6 +65,8 @@ class SfRules {
   // Adds the rules of `more` to each section (after this one's regexes, which run in order).
   void extend(const SfRules& more);
 
+  // mulan::Error for text that is not UTF-8 or longer than kSfMaxBytes, or when a regex rule
+  // backtracks without bound on it (the message names the rule).
   SfResult apply(std::string_view text) const;
 
   // Whether the text contains a phrase of the music vocabulary (as apply() decides `kept`).
