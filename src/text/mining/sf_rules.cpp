@@ -32,6 +32,7 @@ using Span = std::pair<int32_t, int32_t>;  // [start, limit) in UTF-16 units
 struct Phrase {
   std::string text;   // as written in the file
   std::string where;  // FILE:LINE
+  std::u16string folded;  // the text case-folded, to find duplicates
 };
 
 struct RegexRule {
@@ -221,14 +222,15 @@ class PhraseIndex {
   std::unordered_map<std::u16string, std::vector<Variant>> by_first_;
 };
 
+// Appends p unless the list has it already (in any letter case).
 void add_phrase(std::vector<Phrase>& list, Phrase p) {
-  icu::UnicodeString key = icu_text::from_utf8(p.text);
-  key.foldCase();
-  for (const auto& q : list) {
-    icu::UnicodeString other = icu_text::from_utf8(q.text);
-    other.foldCase();
-    if (other == key) return;
+  if (p.folded.empty()) {
+    icu::UnicodeString key = icu_text::from_utf8(p.text);
+    key.foldCase();
+    p.folded.assign(key.getBuffer(), static_cast<size_t>(key.length()));
   }
+  for (const auto& q : list)
+    if (q.folded == p.folded) return;
   list.push_back(std::move(p));
 }
 
@@ -439,7 +441,7 @@ SfRules SfRules::parse(std::string_view text, const std::string& name) {
           has_word = has_word || icu_text::is_word_char(u.char32At(i));
         if (!has_word) throw Error(where + ": a phrase needs a letter or a digit; got " + sf_rules::quoted(entry));
         auto& list = section == Section::remove ? impl->remove : section == Section::keep ? impl->keep : impl->music;
-        sf_rules::add_phrase(list, {entry, where});
+        sf_rules::add_phrase(list, {entry, where, {}});
         break;
       }
     }
