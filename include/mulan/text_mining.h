@@ -19,13 +19,16 @@ namespace mulan::text {
 // ("en@ss=standard": "Mr.", "vs.", "Op." ...), and on top of them:
 // - every line break ends a sentence, so a line without punctuation ("0:45 intro") is one;
 // - no break inside a URL ("www.example.com/a.b", "https://x.io/watch?v=a!B"), a bare domain
-//   with a path ("youtu.be/AbC?t=1") or an e-mail address;
+//   with a path ("youtu.be/AbC?t=1") or an e-mail address, nor inside a "word" (no white
+//   space) of over 2,000 characters with a '.' or '@' in it;
 // - no break after a further abbreviation, case-insensitively ("Dr.", "feat.", "ft.", "prod.",
 //   "e.g.", "i.e.", "z.B.", "bzw.", "Mme.", "Sra." ...), after an initial ("J. S. Bach") or after
 //   a piece that is only a list number ("1. Intro");
 // - emoji and emoticons that ICU would put at the start of the next sentence ("Great song! 🔥🔥
 //   Love it") stay at the end of the one they follow.
 // Decimal numbers and times ("3.5", "1:23"), ellipses ("Wait... what?") and "?!" are ICU's own.
+// A line of emoji only is a sentence of its own. Time and memory grow with the text's length
+// (a 1 MB line of any kind takes well under a second).
 std::vector<std::string> split_sentences(std::string_view text);
 
 // The mining report's token: a maximal run of characters that are not White_Space (Unicode)
