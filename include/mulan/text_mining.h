@@ -19,19 +19,25 @@ namespace mulan::text {
 // ("en@ss=standard": "Mr.", "vs.", "Op." ...), and on top of them:
 // - every line break ends a sentence, so a line without punctuation ("0:45 intro") is one;
 // - no break inside a URL ("www.example.com/a.b", "https://x.io/watch?v=a!B"), a bare domain
-//   with a path ("youtu.be/AbC?t=1") or an e-mail address;
+//   with a path ("youtu.be/AbC?t=1") or an e-mail address, nor inside a "word" (no white
+//   space) of over 2,000 characters with a '.' or '@' in it;
 // - no break after a further abbreviation, case-insensitively ("Dr.", "feat.", "ft.", "prod.",
 //   "e.g.", "i.e.", "z.B.", "bzw.", "Mme.", "Sra." ...), after an initial ("J. S. Bach") or after
 //   a piece that is only a list number ("1. Intro");
 // - emoji and emoticons that ICU would put at the start of the next sentence ("Great song! 🔥🔥
 //   Love it") stay at the end of the one they follow.
 // Decimal numbers and times ("3.5", "1:23"), ellipses ("Wait... what?") and "?!" are ICU's own.
+// A line of emoji only is a sentence of its own. Time and memory grow with the text's length
+// (a 1 MB line of any kind takes well under a second).
 std::vector<std::string> split_sentences(std::string_view text);
 
 // The mining report's token: a maximal run of characters that are not White_Space (Unicode)
 // containing at least one letter or digit (general category L* or N*). "[Official" is one
 // token; "-", "|" and "🔥" are none; "https://x.io/a", "2021-03-04" and "#jazz" are one each.
 int64_t count_tokens(std::string_view text);
+
+// The longest SF text (a title or a tag) the filter takes, in bytes of UTF-8.
+inline constexpr size_t kSfMaxBytes = 20000;
 
 // What the SF filter did to one text.
 struct SfResult {
@@ -62,6 +68,8 @@ class SfRules {
   // Adds the rules of `more` to each section (after this one's regexes, which run in order).
   void extend(const SfRules& more);
 
+  // mulan::Error for text that is not UTF-8 or longer than kSfMaxBytes, or when a regex rule
+  // backtracks without bound on it (the message names the rule).
   SfResult apply(std::string_view text) const;
 
   // Whether the text contains a phrase of the music vocabulary (as apply() decides `kept`).

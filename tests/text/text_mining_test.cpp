@@ -128,6 +128,22 @@ TEST(SplitSentences, InvalidUtf8Throws) {
   EXPECT_NE(error_of([] { split_sentences("\xc3"); }).find("split_sentences"), std::string::npos);
 }
 
+TEST(SplitSentences, HostileLinesCostTheirLength) {
+  // Each of these took seconds to minutes at 20 KB before the URL search went word by word
+  // (ICU's regex backtracked over whole words, or ran out of its stack); now 1 MB is quick.
+  const size_t n = 1000000;
+  std::string dots, sentences, lines;
+  while (dots.size() < n) dots += "a.";
+  while (sentences.size() < n) sentences += "Mr. A. B. Smith sang. ";
+  while (lines.size() < n) lines += "a.\n";
+  EXPECT_EQ(split_sentences(dots).size(), 1u);
+  EXPECT_EQ(split_sentences("see www." + std::string(n, 'a') + " now. Next.").size(), 2u);
+  EXPECT_EQ(split_sentences(std::string(n, 'a') + "@x.com. Next.").size(), 2u);
+  EXPECT_EQ(split_sentences(sentences).size(), (n + 21) / 22);
+  EXPECT_EQ(split_sentences(lines).size(), (n + 2) / 3);
+  EXPECT_EQ(split_sentences(std::string(n, ' ') + "x").size(), 1u);
+}
+
 // ---------------------------------------------------------------------------------------------
 // count_tokens
 
@@ -520,6 +536,26 @@ TEST(SfRules, ParseErrorsNameFileAndLine) {
   EXPECT_EQ(hash.apply("#jazz").text, "jazz");
   const SfRules none = SfRules::parse("[strip-prefix]\n#\n[music]\njazz\n", "inline");
   EXPECT_EQ(none.apply("#jazz").text, "#jazz");
+}
+
+TEST(SfRules, LongAndHostileTexts) {
+  const size_t n = kSfMaxBytes - 10;
+  std::string dots, lines;
+  while (dots.size() < n) dots += "a.";
+  while (lines.size() < n) lines += "a.\n";
+  EXPECT_EQ(rules().apply(std::string(n, 'a')).tokens_after, 1);
+  EXPECT_EQ(rules().apply(dots).tokens_after, 1);
+  EXPECT_EQ(rules().apply(lines).tokens_after, static_cast<int64_t>((n + 2) / 3));
+  EXPECT_EQ(rules().apply(std::string(n, ' ') + "jazz").text, "jazz");
+  EXPECT_EQ(rules().apply(std::string(n, '#') + "jazz").text, "jazz");
+  EXPECT_EQ(rules().apply("jazz " + std::string(n, '#')).text, "jazz");  // a trailing separator token
+  const std::string too_long = error_of([] { rules().apply(std::string(kSfMaxBytes + 1, 'a')); });
+  EXPECT_NE(too_long.find("at most " + std::to_string(kSfMaxBytes)), std::string::npos) << too_long;
+  // A user's regex that backtracks without bound fails on the text that makes it, by name.
+  const SfRules bad = SfRules::parse("[remove-regex]\n(a+)+b\n", "mine.txt");
+  EXPECT_EQ(bad.apply("aab").text, "");
+  const std::string slow = error_of([&] { bad.apply(std::string(40, 'a')); });
+  EXPECT_NE(slow.find("'(a+)+b' (mine.txt:2) takes too long"), std::string::npos) << slow;
 }
 
 TEST(SfRules, InvalidUtf8Throws) {

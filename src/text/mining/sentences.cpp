@@ -38,14 +38,17 @@ icu::BreakIterator& iterator() {
   return *it;
 }
 
-// URLs, e-mail addresses and bare domains: no sentence ends inside one.
+// URLs, e-mail addresses and bare domains: no sentence ends inside one. A match starts only at
+// the start of a word, so that a long word costs its length, not its square; long runs are
+// character classes, not repeated groups, which cost ICU stack for each repetition.
 const icu::RegexPattern& url_pattern() {
   static const std::shared_ptr<const icu::RegexPattern> p = icu_text::compile(
       icu::UnicodeString::fromUTF8(
           "(?:(?:https?|ftp)://|www\\.)\\S+"
-          "|[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+(?:\\.[\\p{L}\\p{N}-]+)+"
-          "|[\\p{L}\\p{N}][\\p{L}\\p{N}-]*(?:\\.[\\p{L}\\p{N}-]+)*\\.(?:com|net|org|io|be|ly|tv|fm|me|gl|gg|to|app|"
-          "link|info|biz|us|uk|de|fr|es|it|nl|jp|ru|ca|au|br|co)(?![\\p{L}\\p{N}])(?:/\\S*)?"),
+          "|(?<![\\p{L}\\p{N}._%+-])[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+\\.[\\p{L}\\p{N}][\\p{L}\\p{N}.-]*"
+          "|(?<![\\p{L}\\p{N}._%+-])[\\p{L}\\p{N}][\\p{L}\\p{N}.-]*\\."
+          "(?:com|net|org|io|be|ly|tv|fm|me|gl|gg|to|app|link|info|biz|us|uk|de|fr|es|it|nl|jp|ru|ca|au|br|co)"
+          "(?![\\p{L}\\p{N}])(?:/\\S*)?"),
       true, "split_sentences URL pattern");
   return *p;
 }
@@ -196,29 +199,54 @@ void split_line(const icu::UnicodeString& line, std::vector<std::string>& out) {
   const int32_t n = line.length();
   // Spans that no break may fall inside, without their trailing punctuation ("www.x.io." ends
   // a sentence with its dot).
-  std::vector<Span> keep_whole;
-  // Every URL, address or domain has an '@' or a '.' with no space after it; most lines have
-  // neither, and the regex is most of the splitter's time.
-  bool may_have_url = false;
-  for (int32_t i = 0; i < n && !may_have_url; ++i)
-    may_have_url = line.charAt(i) == u'@' || (line.charAt(i) == u'.' && i + 1 < n && !is_space(line.charAt(i + 1)));
-  if (may_have_url) {
-    UErrorCode status = U_ZERO_ERROR;
-    std::unique_ptr<icu::RegexMatcher> m(url_pattern().matcher(line, status));
-    if (U_FAILURE(status)) throw Error(std::string("split_sentences: ICU regex matcher: ") + u_errorName(status));
-    while (m->find(status) && U_SUCCESS(status)) {
-      int32_t start = m->start(status), limit = m->end(status);
-      while (limit > start && icu::UnicodeString(u".,;:!?)]}'\"»”’").indexOf(line.charAt(limit - 1)) >= 0) --limit;
-      keep_whole.emplace_back(start, limit);
+  std::vector<Span> keep_whole;  // in order
+  // URLs hold no white space: the search runs word by word, and only on words with an '@' or a
+  // '.' inside (the regex is most of the splitter's time otherwise). A word longer than
+  // kLongWord is kept whole without a search: it is not prose, and the search would cost ICU
+  // stack in proportion to it.
+  constexpr int32_t kLongWord = 2000;
+  std::unique_ptr<icu::RegexMatcher> m;
+  for (int32_t ws = 0; ws < n;) {
+    if (is_space(line.charAt(ws))) {
+      ++ws;
+      continue;
     }
+    int32_t we = ws;
+    bool candidate = false;
+    while (we < n && !is_space(line.charAt(we))) {
+      const UChar c = line.charAt(we);
+      candidate = candidate || c == u'@' || (c == u'.' && we + 1 < n && !is_space(line.charAt(we + 1)));
+      ++we;
+    }
+    if (candidate && we - ws > kLongWord) {
+      keep_whole.emplace_back(ws, we);
+    } else if (candidate) {
+      const icu::UnicodeString word(line, ws, we - ws);
+      UErrorCode status = U_ZERO_ERROR;
+      if (!m)
+        m.reset(url_pattern().matcher(word, status));
+      else
+        m->reset(word);
+      if (U_FAILURE(status) || !m) throw Error(std::string("split_sentences: ICU regex matcher: ") + u_errorName(status));
+      while (m->find(status) && U_SUCCESS(status)) {
+        int32_t start = m->start(status), limit = m->end(status);
+        while (limit > start && icu::UnicodeString(u".,;:!?)]}'\"»”’").indexOf(word.charAt(limit - 1)) >= 0) --limit;
+        keep_whole.emplace_back(ws + start, ws + limit);
+      }
+      if (U_FAILURE(status))
+        throw Error(std::string("split_sentences: the URL search failed on a word of ") + std::to_string(we - ws) +
+                    " characters: " + u_errorName(status));
+    }
+    ws = we;
   }
   icu::BreakIterator& bi = iterator();
   bi.setText(line);
   std::vector<int32_t> breaks;  // internal boundaries that survive
   int32_t piece_start = 0;
+  size_t span = 0;
   for (int32_t b = bi.next(); b != icu::BreakIterator::DONE && b < n; b = bi.next()) {
-    const bool inside = std::any_of(keep_whole.begin(), keep_whole.end(),
-                                    [&](const Span& sp) { return sp.first < b && b < sp.second; });
+    while (span < keep_whole.size() && keep_whole[span].second <= b) ++span;
+    const bool inside = span < keep_whole.size() && keep_whole[span].first < b && b < keep_whole[span].second;
     if (inside || must_continue(line, piece_start, b)) continue;
     breaks.push_back(b);
     piece_start = b;

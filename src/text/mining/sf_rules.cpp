@@ -32,6 +32,7 @@ using Span = std::pair<int32_t, int32_t>;  // [start, limit) in UTF-16 units
 struct Phrase {
   std::string text;   // as written in the file
   std::string where;  // FILE:LINE
+  std::u16string folded;  // the text case-folded, to find duplicates
 };
 
 struct RegexRule {
@@ -51,16 +52,26 @@ std::unique_ptr<icu::RegexMatcher> matcher(const icu::RegexPattern& p, const icu
   return m;
 }
 
-// All non-empty matches of p in s.
-std::vector<Span> find_all(const icu::RegexPattern& p, const icu::UnicodeString& s) {
+// How long one search of one regex may take, in ICU's steps of its match engine ("on the order of
+// milliseconds"): a rule that backtracks without bound on some text fails on that text with an
+// error instead of hanging the whole run.
+// The limit grows with the text: a search that does not match scans all of it.
+int32_t regex_time_limit(int32_t length) { return 1000 + length / 50; }
+
+// All non-empty matches of p in s; `what` names the rule in an error.
+std::vector<Span> find_all(const icu::RegexPattern& p, const icu::UnicodeString& s, const std::string& what) {
   std::vector<Span> spans;
   auto m = matcher(p, s);
   UErrorCode status = U_ZERO_ERROR;
+  m->setTimeLimit(regex_time_limit(s.length()), status);
   while (m->find(status) && U_SUCCESS(status)) {
     const int32_t start = m->start(status), limit = m->end(status);
     if (limit > start) spans.emplace_back(start, limit);
   }
-  if (U_FAILURE(status)) throw Error(std::string("SF rules: ICU regex search: ") + u_errorName(status));
+  if (status == U_REGEX_TIME_OUT)
+    throw Error(what + " takes too long on a text of " + std::to_string(s.length()) +
+                " characters (it backtracks; make it start only at a word's start, or use possessive ++)");
+  if (U_FAILURE(status)) throw Error(what + ": ICU regex search failed: " + u_errorName(status));
   return spans;
 }
 
@@ -211,14 +222,15 @@ class PhraseIndex {
   std::unordered_map<std::u16string, std::vector<Variant>> by_first_;
 };
 
+// Appends p unless the list has it already (in any letter case).
 void add_phrase(std::vector<Phrase>& list, Phrase p) {
-  icu::UnicodeString key = icu_text::from_utf8(p.text);
-  key.foldCase();
-  for (const auto& q : list) {
-    icu::UnicodeString other = icu_text::from_utf8(q.text);
-    other.foldCase();
-    if (other == key) return;
+  if (p.folded.empty()) {
+    icu::UnicodeString key = icu_text::from_utf8(p.text);
+    key.foldCase();
+    p.folded.assign(key.getBuffer(), static_cast<size_t>(key.length()));
   }
+  for (const auto& q : list)
+    if (q.folded == p.folded) return;
   list.push_back(std::move(p));
 }
 
@@ -270,7 +282,7 @@ bool is_separator_token(const icu::UnicodeString& t) {
 
 icu::UnicodeString tidy(icu::UnicodeString s) {
   for (int round = 0; round < 8; ++round) {
-    const auto spans = find_all(empty_brackets(), s);
+    const auto spans = find_all(empty_brackets(), s, "SF rules: empty brackets");
     if (spans.empty()) break;
     s = blank_out(s, spans);
   }
@@ -429,7 +441,7 @@ SfRules SfRules::parse(std::string_view text, const std::string& name) {
           has_word = has_word || icu_text::is_word_char(u.char32At(i));
         if (!has_word) throw Error(where + ": a phrase needs a letter or a digit; got " + sf_rules::quoted(entry));
         auto& list = section == Section::remove ? impl->remove : section == Section::keep ? impl->keep : impl->music;
-        sf_rules::add_phrase(list, {entry, where});
+        sf_rules::add_phrase(list, {entry, where, {}});
         break;
       }
     }
@@ -477,12 +489,33 @@ SfResult SfRules::apply(std::string_view text) const {
   const Impl& rules = *impl_;
   SfResult r;
   icu_text::require_utf8(text, "SF filter");
+  if (text.size() > kSfMaxBytes)
+    throw Error("SF filter: a text of " + std::to_string(text.size()) + " bytes; a title or a tag may have at most " +
+                std::to_string(kSfMaxBytes));
   r.tokens_before = count_tokens(text);
-  icu::UnicodeString s = icu_text::from_utf8(text);
+
+  // 0. White space: trimmed, and each run of it one space.
+  icu::UnicodeString s;
+  {
+    const icu::UnicodeString raw = icu_text::from_utf8(text);
+    bool space = false;
+    for (int32_t i = 0; i < raw.length();) {
+      const UChar32 c = raw.char32At(i);
+      i += U16_LENGTH(c);
+      if (sf_rules::is_space(c)) {
+        space = true;
+        continue;
+      }
+      if (space && !s.isEmpty()) s.append(u' ');
+      space = false;
+      s.append(c);
+    }
+  }
 
   // 1. Regexes, in order.
   for (const auto& rule : rules.regexes) {
-    const auto spans = sf_rules::find_all(*rule.pattern, s);
+    const auto spans =
+        sf_rules::find_all(*rule.pattern, s, "SF rules: regex " + sf_rules::quoted(rule.source) + " (" + rule.where + ")");
     if (spans.empty()) continue;
     for (const auto& [start, limit] : spans)
       r.removed.push_back(sf_rules::trimmed_utf8(s, start, limit) + " <- regex " + sf_rules::quoted(rule.source) + " (" + rule.where + ")");
@@ -509,6 +542,11 @@ SfResult SfRules::apply(std::string_view text) const {
           i = j;
           continue;
         }
+        // Not before a word: the run stays as it is ("###").
+        out.append(s, i, j - i);
+        before = s.char32At(s.moveIndex32(j, -1));
+        i = j;
+        continue;
       }
       out.append(c);
       before = c;
