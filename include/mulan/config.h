@@ -39,6 +39,9 @@ struct AudioConfig {
   int n_mels = 64;                // F: 64 for resnet, 128 for ast
   int window_frames = 1000;       // T of a model window (10 s)
   int tagger_classes = 0;         // > 0 adds the AudioSet pre-training head (527)
+  // A LayerNorm (eps 1e-5, "audio.tagger_norm.") before the tagger's linear layer: the public
+  // AST checkpoint's mlp_head, kept by the importer when asked. Needs tagger_classes > 0.
+  bool tagger_norm = false;
   // ResNet ("resnet50"): bottleneck blocks per stage and the first stage's width.
   std::vector<int> resnet_layers = {3, 4, 6, 3};
   int resnet_width = 64;          // stage widths w, 2w, 4w, 8w; outputs 4x that

@@ -20,12 +20,15 @@ struct AstImportOptions {
   int tstride = 10;
   int heads = 12;             // not recorded in the weights; ViT-Base has 12
   bool drop_extra = false;    // leave out unknown tensors instead of refusing
+  // Keep the checkpoint's AudioSet head (mlp_head: LayerNorm, then Linear to 527 classes) as the
+  // tagger ("audio.tagger_norm.", "audio.tagger."), e.g. as a music detector for mulan mine.
+  bool keep_head = false;
 };
 
 // The public AST checkpoint (a torch.save of a DataParallel state dict, "module.v.*" names,
 // fused qkv, cls and dist tokens): sizes are read off the tensors; pos_embed is resized
 // (bilinear over the patch grid) from the checkpoint's grid to the window's; the heads (head,
-// head_dist, mlp_head) are dropped.
+// head_dist, mlp_head) are dropped, or mlp_head kept as the tagger with keep_head.
 ImportReport import_ast(const std::string& checkpoint, const std::string& model_dir, uint64_t seed,
                         const AstImportOptions& options);
 

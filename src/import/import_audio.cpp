@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <regex>
 
 #include "model/ast.h"
@@ -24,12 +25,22 @@ ImportReport import_ast(const std::string& checkpoint, const std::string& model_
   const TensorMap raw = read_state_dict(checkpoint);
   ImportReport report;
   TensorMap trunk;  // names after "module.v."
+  TensorMap head;   // mlp_head.0 (LayerNorm) and mlp_head.1 (Linear), with keep_head
   for (const auto& [name, t] : raw) {
     std::string n = name;
     for (const char* p : {"module.", "v."}) {
       if (n.starts_with(p)) n = n.substr(std::string(p).size());
     }
-    if (name.starts_with("module.mlp_head.") || n.starts_with("head.") || n.starts_with("head_dist.")) {
+    if (o.keep_head && n.starts_with("mlp_head.")) {
+      static const std::map<std::string, std::string> kHead = {{"mlp_head.0.weight", "audio.tagger_norm.weight"},
+                                                               {"mlp_head.0.bias", "audio.tagger_norm.bias"},
+                                                               {"mlp_head.1.weight", "audio.tagger.weight"},
+                                                               {"mlp_head.1.bias", "audio.tagger.bias"}};
+      const auto it = kHead.find(n);
+      if (it == kHead.end()) throw Error(where + ": unexpected tensor '" + name + "' in mlp_head (expected a LayerNorm and a Linear)");
+      head[it->second] = t.to(torch::kFloat32);
+    } else if (name.starts_with("module.mlp_head.") || n.starts_with("mlp_head.") || n.starts_with("head.") ||
+               n.starts_with("head_dist.")) {
       report.dropped.push_back(name);
     } else if (n.starts_with("cls_token") || n.starts_with("dist_token") || n.starts_with("pos_embed") ||
                n.starts_with("patch_embed.") || n.starts_with("blocks.") || n.starts_with("norm.")) {
@@ -71,14 +82,25 @@ ImportReport import_ast(const std::string& checkpoint, const std::string& model_
     torch::NoGradGuard no_grad;
     trunk["pos_embed"] = resize_pos_embed(pos, extra, grid_from, to);
   }
+  a.tagger_classes = 0;
+  if (o.keep_head) {
+    if (head.size() != 4) throw Error(where + ": keep the head: the checkpoint has no complete mlp_head (mlp_head.0 LayerNorm, mlp_head.1 Linear)");
+    const at::Tensor& w = head.at("audio.tagger.weight");
+    if (w.dim() != 2 || w.size(1) != a.width || head.at("audio.tagger.bias").sizes() != at::IntArrayRef{w.size(0)} ||
+        head.at("audio.tagger_norm.weight").sizes() != at::IntArrayRef{a.width} ||
+        head.at("audio.tagger_norm.bias").sizes() != at::IntArrayRef{a.width}) {
+      throw Error(where + ": mlp_head does not fit a width-" + std::to_string(a.width) + " AST (LayerNorm [" + std::to_string(a.width) +
+                  "], Linear [classes, " + std::to_string(a.width) + "])");
+    }
+    a.tagger_classes = static_cast<int>(w.size(0));
+    a.tagger_norm = true;
+  }
   TowerImport t;
   t.trunk_prefix = "audio.ast.";
   t.proj_prefix = "audio.proj.";
-  t.set_config = [&](MulanConfig& c) {
-    a.tagger_classes = 0;
-    c.audio = a;
-  };
+  t.set_config = [&](MulanConfig& c) { c.audio = a; };
   for (auto& [n, tensor] : trunk) t.tensors["audio.ast." + n] = tensor;
+  for (auto& [n, tensor] : head) t.tensors[n] = tensor;
   t.where = where;
   install_tower(t, model_dir, seed, report);
   return report;

@@ -15,6 +15,9 @@ AudioTowerImpl::AudioTowerImpl(const AudioConfig& c, int embed_dim) : config(c) 
   }
   proj = register_module("proj", nn::Linear(c.pooled_dim(), embed_dim));
   if (c.tagger_classes > 0) tagger = register_module("tagger", nn::Linear(c.pooled_dim(), c.tagger_classes));
+  if (c.tagger_norm) {
+    tagger_norm = register_module("tagger_norm", nn::LayerNorm(nn::LayerNormOptions({c.pooled_dim()}).eps(1e-5)));
+  }
 }
 
 torch::Tensor AudioTowerImpl::pooled(const torch::Tensor& spec) {
@@ -32,7 +35,7 @@ torch::Tensor AudioTowerImpl::forward(const torch::Tensor& spec) {
 
 torch::Tensor AudioTowerImpl::tag_logits(const torch::Tensor& spec) {
   if (!tagger) throw Error("audio tower: this model has no tagger head (audio.tagger_classes = 0)");
-  return tagger(pooled(spec));
+  return tagger_norm ? tagger(tagger_norm(pooled(spec))) : tagger(pooled(spec));
 }
 
 void init_audio_weights(AudioTowerImpl& tower) {

@@ -23,6 +23,7 @@ struct AudioTowerImpl : torch::nn::Module {
   ResNet resnet{nullptr};
   Ast ast{nullptr};
   torch::nn::Linear proj{nullptr}, tagger{nullptr};
+  torch::nn::LayerNorm tagger_norm{nullptr};  // config.tagger_norm: before the tagger
 };
 TORCH_MODULE(AudioTower);
 

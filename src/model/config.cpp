@@ -111,6 +111,7 @@ void AudioConfig::validate(const std::string& where) const {
   // Upper bounds far above the paper's towers (ResNet-50: 3-4-6-3 of width 64; ViT-Base).
   if (window_frames < 16 || window_frames > 100'000) bad("window_frames", "must be in 16..100000");
   if (tagger_classes < 0 || tagger_classes > 100'000) bad("tagger_classes", "must be in 0..100000");
+  if (tagger_norm && tagger_classes == 0) bad("tagger_norm", "needs a tagger head (tagger_classes > 0)");
   if (arch == "resnet50") {
     if (resnet_layers.size() != 4) bad("resnet_layers", "must list 4 stages");
     for (int n : resnet_layers) if (n < 1 || n > 64) bad("resnet_layers", "must be 1..64 blocks per stage");
@@ -158,6 +159,7 @@ void to_json(nlohmann::json& j, const BertConfig& c) {
 void to_json(nlohmann::json& j, const AudioConfig& c) {
   j = {{"arch", c.arch}, {"frontend", c.frontend}, {"n_mels", c.n_mels}, {"window_frames", c.window_frames},
        {"tagger_classes", c.tagger_classes}};
+  if (c.tagger_norm) j["tagger_norm"] = true;  // written only when set: older files stay as they were
   if (c.arch == "resnet50") {
     j["resnet_layers"] = c.resnet_layers;
     j["resnet_width"] = c.resnet_width;
@@ -244,6 +246,7 @@ AudioConfig parse_audio(const nlohmann::json& j, const std::string& where) {
   r.get("n_mels", c.n_mels, true);
   r.get("window_frames", c.window_frames, true);
   r.get("tagger_classes", c.tagger_classes, false);
+  r.get("tagger_norm", c.tagger_norm, false);
   if (c.arch == "resnet50") {
     r.get("resnet_layers", c.resnet_layers, true);
     r.get("resnet_width", c.resnet_width, true);

@@ -95,6 +95,7 @@ void check_weights_fit_audio(const ShapeMap& shapes, const AudioConfig& a, int e
   }
   if (embed_dim > 0) f.shape("audio.proj.weight", {embed_dim, a.pooled_dim()}, "embed_dim");
   if (embed_dim > 0 && a.tagger_classes > 0) f.shape("audio.tagger.weight", {a.tagger_classes, a.pooled_dim()}, "audio.tagger_classes");
+  if (embed_dim > 0 && a.tagger_norm) f.shape("audio.tagger_norm.weight", {a.pooled_dim()}, "audio.tagger_norm");
 }
 
 void check_weights_fit_config(const ShapeMap& shapes, const MulanConfig& c, const std::string& where) {

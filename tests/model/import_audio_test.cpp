@@ -54,6 +54,45 @@ TEST_F(ImportAudio, PublicAstLayoutWithPosEmbedResizedToTheWindow) {
   EXPECT_LE(diff, 1e-4);
 }
 
+TEST_F(ImportAudio, PublicAstHeadKeptAsTheTaggerComputesTheCheckpointsLogits) {
+  model::AstImportOptions o;
+  o.heads = 4;
+  o.keep_head = true;
+  const auto report = model::import_ast(file("ast.pth"), file("m-ast-head"), 0, o);
+  EXPECT_EQ(report.dropped.size(), 4u);  // head, head_dist: weight and bias each
+  const Model m = Model::load(file("m-ast-head"));
+  EXPECT_EQ(m.config().audio->tagger_classes, 527);
+  EXPECT_TRUE(m.config().audio->tagger_norm);
+  // The logits of the checkpoint's mlp_head (LayerNorm, Linear) over the float64 reference's pooled
+  // vector: about 10 in size, so 1e-3 is float32 arithmetic through 2 blocks and 2 norms.
+  const torch::Tensor want = read_npy(file("ast_head.npy"));
+  const double diff = (m.tag_logits(read_npy(file("x128.npy"))) - want).abs().max().item<double>();
+  EXPECT_LE(diff, 1e-3 * std::max(1.0, want.abs().max().item<double>()));
+  // The directory survives a round trip through its own config.json.
+  test::TempDir tmp;
+  m.save(tmp.file("again"), "");
+  EXPECT_TRUE(Model::load(tmp.file("again")).config().audio->tagger_norm);
+}
+
+TEST_F(ImportAudio, KeepHeadRefusesACheckpointWithoutACompleteHead) {
+  // A state dict with the trunk only: the head cannot be kept, and the error says why.
+  test::TempDir tmp;
+  const auto r = test::run_command("/usr/bin/python3 -c " + test::shell_quote(
+      "import torch,sys; sd=torch.load(sys.argv[1]); "
+      "[sd.pop(k) for k in list(sd) if 'mlp_head.1' in k]; torch.save(sd, sys.argv[2])") + " " +
+      test::shell_quote(file("ast.pth")) + " " + test::shell_quote(tmp.file("nohead.pth")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  model::AstImportOptions o;
+  o.heads = 4;
+  o.keep_head = true;
+  try {
+    model::import_ast(tmp.file("nohead.pth"), tmp.file("m"), 0, o);
+    FAIL() << "imported a checkpoint without mlp_head.1";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no complete mlp_head"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ImportAudio, KeepsTheTextTowerOfAnExistingModelDirectory) {
   test::TempDir tmp;
   const auto r = test::run_cli("init --preset tiny --out " + test::shell_quote(tmp.file("m")));

@@ -8,6 +8,7 @@ DIR/ast.pth      the public AST layout at a small width: DataParallel "module.v.
                  qkv, cls + dist tokens, a 12 x 101 grid (1024 frames, fstride = tstride = 10),
                  head, head_dist and mlp_head
 DIR/ast.npy      pooled [2, 64] of DIR/x128.npy, pos_embed resized bilinearly to 12 x 99
+DIR/ast_head.npy its mlp_head logits [2, 527] (LayerNorm eps 1e-5, Linear), in float64
 """
 import collections
 import sys
@@ -67,8 +68,8 @@ sd[v + "head.weight"] = torch.randn(1000, width)
 sd[v + "head.bias"] = torch.randn(1000)
 sd[v + "head_dist.weight"] = torch.randn(1000, width)
 sd[v + "head_dist.bias"] = torch.randn(1000)
-sd["module.mlp_head.0.weight"] = torch.ones(width)
-sd["module.mlp_head.0.bias"] = torch.zeros(width)
+sd["module.mlp_head.0.weight"] = 1 + 0.1 * torch.randn(width)
+sd["module.mlp_head.0.bias"] = 0.1 * torch.randn(width)
 sd["module.mlp_head.1.weight"] = torch.randn(527, width)
 sd["module.mlp_head.1.bias"] = torch.randn(527)
 torch.save(sd, f"{out}/ast.pth")
@@ -82,4 +83,9 @@ cfg = {"width": width, "heads": heads, "layers": layers, "fstride": 10, "tstride
 x128 = torch.randn(2, 128, 1000)
 np.save(f"{out}/x128.npy", x128.numpy())
 with torch.no_grad():
-    np.save(f"{out}/ast.npy", audio_reference.ast(W, cfg, x128).float().numpy())
+    pooled = audio_reference.ast(W, cfg, x128)
+    np.save(f"{out}/ast.npy", pooled.float().numpy())
+    # The public AST's classifier: mlp_head = Sequential(LayerNorm(width), Linear(width, 527)).
+    head = F.linear(F.layer_norm(pooled, (width,), sd["module.mlp_head.0.weight"].double(), sd["module.mlp_head.0.bias"].double(),
+                                 eps=1e-5), sd["module.mlp_head.1.weight"].double(), sd["module.mlp_head.1.bias"].double())
+    np.save(f"{out}/ast_head.npy", head.float().numpy())

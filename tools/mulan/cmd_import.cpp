@@ -43,11 +43,15 @@ void register_import(CLI::App& app) {
 
   auto* ast = cmd->add_subcommand(
       "ast", "The public AST checkpoint (torch.save of a DataParallel state dict, module.v.* names) into the audio "
-             "tower; pos_embed is resized to the 10 s window's patch grid; the classifier heads are dropped");
+             "tower; pos_embed is resized to the 10 s window's patch grid; the classifier heads are dropped, or the "
+             "AudioSet head (mlp_head) kept as the tagger with --keep-head");
   auto a = common(ast, "AST checkpoint (.pth, or .safetensors)");
   ast->add_option("--fstride", a->ast.fstride, "The checkpoint's frequency stride")->capture_default_str();
   ast->add_option("--tstride", a->ast.tstride, "The checkpoint's time stride")->capture_default_str();
   ast->add_option("--heads", a->ast.heads, "Attention heads (not recorded in the weights)")->capture_default_str();
+  ast->add_flag("--keep-head", a->ast.keep_head,
+                "Keep mlp_head (LayerNorm + Linear to the 527 AudioSet classes) as the tagger head: a music detector for "
+                "mulan mine --detector DIR --detector-labels class_labels_indices.csv --detector-class Music");
   ast->callback([a] {
     a->ast.drop_extra = a->drop_extra;
     report(*a, "audio tower, AST", model::import_ast(a->source, a->into, a->seed, a->ast));
