@@ -4,6 +4,7 @@
 //   {"id": "clip-1", "audio": "audio/clip-1.flac",            <- relative to the manifest
 //    "texts": {"sf": [...], "lf": [...], "pl": [...], "aset": [...]},   any source optional
 //    "tags": [...], "labels": [...], "split": "train"}                  all optional
+//   (a mined manifest, mulan mine, also has "texts_raw": the texts before filtering)
 //
 // A bad row (invalid JSON, a missing field, audio that does not exist, no texts when texts are
 // required) is skipped and recorded with its line; the reader throws only when the file itself
@@ -46,6 +47,9 @@ struct ManifestOptions {
   bool check_audio_exists = true; // a row whose audio file does not exist is bad
   std::string split;              // keep only rows of this split ("" = all)
   double max_bad_fraction = 1.0;  // throw when more than this fraction of rows is bad
+  // The row's texts: "texts", or "texts_raw" (a mined manifest's unfiltered texts; a row
+  // without that field falls back to "texts").
+  std::string texts_field = "texts";
 };
 
 struct Manifest {

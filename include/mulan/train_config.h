@@ -33,6 +33,10 @@ struct TrainConfig {
   std::string loss = "mulan";       // "mulan" (spec 2) or "clip" (symmetric InfoNCE)
   double tau_min = 0.01;            // the temperature is clamped to [tau_min, 1]
   bool learn_tau = true;            // false freezes tau at the model's value
+  // Which texts of a mined manifest (mulan mine) to train on: "filtered" reads each row's
+  // "texts", "raw" its "texts_raw" (the same sources before the SF and LF filters; a row without
+  // "texts_raw" uses "texts"), so one mining run serves the paper's filtering ablation.
+  std::string text_variant = "filtered";
   std::map<std::string, double> source_ratio = {{"sf", 2}, {"lf", 2}, {"pl", 1}, {"aset", 1}};  // SF:LF:PL:ASET
   bool spec_augment = true;         // SpecAugment on training windows
   int spec_freq_masks = 2;          // SpecAugment frequency masks

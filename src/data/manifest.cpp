@@ -58,13 +58,16 @@ Recording parse_row(const std::string& text, const fs::path& base, const Manifes
   }
   const fs::path p(audio->get<std::string>());
   r.audio = (p.is_absolute() ? p : base / p).lexically_normal().string();
-  if (auto texts = row.find("texts"); texts != row.end() && !texts->is_null()) {
-    if (!texts->is_object()) throw Error("field 'texts' must be an object of source -> list of strings");
+  auto texts = row.find(options.texts_field);
+  if (texts == row.end() && options.texts_field != "texts") texts = row.find("texts");
+  if (texts != row.end() && !texts->is_null()) {
+    const std::string field = texts.key();
+    if (!texts->is_object()) throw Error("field '" + field + "' must be an object of source -> list of strings");
     for (const auto& [source, list] : texts->items()) {
-      if (!list.is_array()) throw Error("field 'texts." + source + "' must be a list of strings");
+      if (!list.is_array()) throw Error("field '" + field + "." + source + "' must be a list of strings");
       std::vector<std::string> kept;
       for (const json& t : list) {
-        if (!t.is_string()) throw Error("field 'texts." + source + "' must be a list of strings");
+        if (!t.is_string()) throw Error("field '" + field + "." + source + "' must be a list of strings");
         if (!t.get<std::string>().empty()) kept.push_back(t.get<std::string>());
       }
       if (!kept.empty()) r.texts[source] = std::move(kept);

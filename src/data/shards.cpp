@@ -50,7 +50,7 @@ std::vector<std::string> json_strings(const json& v, const std::string& field) {
   return out;
 }
 
-void fill_from_json(Recording& r, const std::string& text) {
+void fill_from_json(Recording& r, const std::string& text, const std::string& texts_field) {
   json j;
   try {
     j = json::parse(text);
@@ -58,10 +58,13 @@ void fill_from_json(Recording& r, const std::string& text) {
     throw Error(std::string("invalid JSON (") + e.what() + ")");
   }
   if (!j.is_object()) throw Error("the JSON must be an object");
-  if (auto t = j.find("texts"); t != j.end()) {
-    if (!t->is_object()) throw Error("field 'texts' must be an object of source -> list of strings");
+  auto t = j.find(texts_field);
+  if (t == j.end() && texts_field != "texts") t = j.find("texts");
+  if (t != j.end()) {
+    const std::string field = t.key();
+    if (!t->is_object()) throw Error("field '" + field + "' must be an object of source -> list of strings");
     for (const auto& [source, list] : t->items()) {
-      auto v = json_strings(list, "texts." + source);
+      auto v = json_strings(list, field + "." + source);
       if (!v.empty()) r.texts[source] = std::move(v);
     }
   }
@@ -161,7 +164,7 @@ Manifest read_shards(const std::vector<std::string>& shards, const ManifestOptio
         r.audio = shard + "#" + s.audio;
         r.where = where;
         r.line = samples;
-        if (!s.json.empty()) fill_from_json(r, s.json);
+        if (!s.json.empty()) fill_from_json(r, s.json, options.texts_field);
         if (options.require_texts && r.text_count() == 0) throw Error("no texts");
         if (!options.split.empty() && r.split != options.split) {
           ++m.other_split;

@@ -40,6 +40,7 @@ void TrainConfig::validate(const std::string& where) const {
     bad("loss", std::string("is wrong: ") + e.what());
   }
   if (!(tau_min > 0 && tau_min <= 1)) bad("tau_min", "must be in (0, 1]");
+  if (text_variant != "filtered" && text_variant != "raw") bad("text_variant", "must be \"filtered\" or \"raw\"");
   double total = 0;
   for (const auto& [source, w] : source_ratio) {
     if (source != "sf" && source != "lf" && source != "pl" && source != "aset") {
@@ -81,6 +82,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
                      {"loss", c.loss},
                      {"tau_min", c.tau_min},
                      {"learn_tau", c.learn_tau},
+                     {"text_variant", c.text_variant},
                      {"source_ratio", c.source_ratio},
                      {"spec_augment", c.spec_augment},
                      {"spec_freq_masks", c.spec_freq_masks},
@@ -119,6 +121,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   r.get("loss", c.loss, false);
   r.get("tau_min", c.tau_min, false);
   r.get("learn_tau", c.learn_tau, false);
+  r.get("text_variant", c.text_variant, false);
   r.get("source_ratio", c.source_ratio, false);
   r.get("spec_augment", c.spec_augment, false);
   r.get("spec_freq_masks", c.spec_freq_masks, false);

@@ -34,6 +34,7 @@ TrainSummary train(const TrainRun& run) {
 
   data::ManifestOptions read_options;
   read_options.require_texts = true;
+  read_options.texts_field = c.text_variant == "raw" ? "texts_raw" : "texts";
   read_options.max_bad_fraction = c.max_bad_fraction;
   RunData data = read_run_data(run, read_options);
   if (data.train.size() < 2) throw Error(file_error(run.data, "fewer than 2 training recordings with texts (split \"train\" or none)"));

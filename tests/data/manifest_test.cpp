@@ -57,6 +57,28 @@ TEST(Manifest, ReadsRowsResolvesPathsAndSkipsBadRowsWithTheirLine) {
   EXPECT_THROW(read_manifest(dir.file("nope.jsonl")), Error);
 }
 
+TEST(Manifest, TextsRawOfAMinedManifestWhenAskedElseTexts) {
+  test::TempDir dir;
+  write_text(dir.file("a.wav"), "x");
+  write_text(dir.file("m.jsonl"),
+             R"({"id": "mined", "audio": "a.wav", "texts": {"sf": ["jazz"]}, "texts_raw": {"sf": ["jazz HD official video"], "lf": ["Subscribe!"]}})" "\n"
+             R"({"id": "plain", "audio": "a.wav", "texts": {"lf": ["calm piano"]}})" "\n"
+             R"({"id": "bad", "audio": "a.wav", "texts_raw": ["not", "an", "object"]})" "\n");
+  ManifestOptions o;
+  const Manifest filtered = read_manifest(dir.file("m.jsonl"), o);
+  ASSERT_EQ(filtered.rows.size(), 3u);  // "bad" has no "texts": fine when texts are not required
+  EXPECT_EQ(filtered.rows[0].texts.at("sf"), (std::vector<std::string>{"jazz"}));
+  EXPECT_EQ(filtered.rows[0].texts.count("lf"), 0u);
+  o.texts_field = "texts_raw";
+  const Manifest raw = read_manifest(dir.file("m.jsonl"), o);
+  ASSERT_EQ(raw.rows.size(), 2u);
+  EXPECT_EQ(raw.rows[0].texts.at("sf"), (std::vector<std::string>{"jazz HD official video"}));
+  EXPECT_EQ(raw.rows[0].texts.at("lf"), (std::vector<std::string>{"Subscribe!"}));
+  EXPECT_EQ(raw.rows[1].texts.at("lf"), (std::vector<std::string>{"calm piano"}));  // no texts_raw: its texts
+  ASSERT_EQ(raw.bad.size(), 1u);
+  EXPECT_NE(raw.bad[0].reason.find("texts_raw"), std::string::npos) << raw.bad[0].reason;
+}
+
 TEST(Queries, ReadsQueriesAndNamesTheLineOfABadOne) {
   test::TempDir dir;
   write_text(dir.file("q.jsonl"), "{\"id\": \"q1\", \"text\": \"calm piano\", \"targets\": [\"a\", \"b\"]}\n{\"text\": \"rock\", \"targets\": [\"c\"]}\n");
