@@ -42,4 +42,8 @@ probe audio text/wordpiece.h no
 probe text audio/tar.h no
 probe synth mulan/model.h no
 probe eval data/shards.h yes
+probe mine mulan/synth_crawl.h yes
+probe mine mulan/text_mining.h yes
+probe library mulan/mine.h no
+probe train mine/crawl.h no
 exit $fail

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 
@@ -16,6 +17,25 @@
 #include "mulan/params.h"
 
 namespace mulan::cli {
+
+namespace {
+std::pair<int, int> parse_shard(const std::string& text) {
+  int i = -1, n = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 0 || i >= n) {
+    throw OptionError("shard", "--shard must be I/N with 0 <= I < N, got '" + printable(text) + "'");
+  }
+  return {i, n};
+}
+}  // namespace
+
+std::pair<int, int> shard_of_this_process(const std::string& flag) {
+  if (!flag.empty()) return parse_shard(flag);
+  const char* rank = std::getenv("RANK");
+  const char* world = std::getenv("WORLD_SIZE");
+  if (rank && world) return parse_shard(std::string(rank) + "/" + world);
+  return {0, 1};
+}
 
 bool read_line(std::istream& in, std::string& line, int64_t line_no, std::size_t max_bytes) {
   line.clear();

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <istream>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ void print_skipped(const std::vector<Failure>& items, std::size_t max_lines = 10
 // number (the work checks it, saves its state and ends); a second one ends the process at once
 // with 128 + signal.
 const std::atomic<int>* install_stop_signals();
+
+// Which part of a split job this process does: --shard I/N when given, else torchrun's RANK
+// and WORLD_SIZE when set, else {0, 1}. OptionError("shard") for a malformed I/N.
+std::pair<int, int> shard_of_this_process(const std::string& flag);
 
 // --device: "cpu", "cuda" or "cuda:N", checked by the library's parse_device: anything else,
 // or a CUDA device this build or machine does not have, is a usage error (exit 2).

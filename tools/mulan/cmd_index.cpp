@@ -64,16 +64,6 @@ void print_hits(const std::vector<LibraryHit>& hits, bool as_json, const json& h
   finish_stdout();
 }
 
-// --shard I/N, or torchrun's RANK and WORLD_SIZE.
-std::pair<int, int> parse_shard(const std::string& text) {
-  int i = -1, n = 0;
-  char tail = 0;
-  if (std::sscanf(text.c_str(), "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 0 || i >= n) {
-    throw OptionError("shard", "--shard must be I/N with 0 <= I < N, got '" + printable(text) + "'");
-  }
-  return {i, n};
-}
-
 std::string part_dir(const std::string& lib, int i, int n) {
   return (fs::path(lib) / "parts" / (std::to_string(i) + "-of-" + std::to_string(n))).string();
 }
@@ -90,11 +80,7 @@ void run_build(const BuildArgs& a) {
   o.inputs = a.inputs;
   o.batch_tracks = a.batch;
   std::string out = a.out;
-  if (!a.shard.empty()) {
-    std::tie(o.shard_index, o.shard_count) = parse_shard(a.shard);
-  } else if (const char* rank = std::getenv("RANK"), *world = std::getenv("WORLD_SIZE"); rank && world) {
-    std::tie(o.shard_index, o.shard_count) = parse_shard(std::string(rank) + "/" + world);
-  }
+  std::tie(o.shard_index, o.shard_count) = shard_of_this_process(a.shard);
   if (o.shard_count > 1) out = part_dir(a.out, o.shard_index, o.shard_count);
   o.progress = [](const std::string& line) { std::cerr << "mulan: " << line << std::endl; };
   o.stop = install_stop_signals();

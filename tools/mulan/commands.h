@@ -27,4 +27,5 @@ void register_report(CLI::App& app);  // report RUN_DIR: an HTML page of a train
 void register_index(CLI::App& app);   // index build|search|similar|info|export|merge
 void register_tag(CLI::App& app);     // tag: zero-shot tags of files, folders or a library
 void register_serve(CLI::App& app);   // serve: a library behind an HTTP API and a page
+void register_mine(CLI::App& app);    // mine: a training set from a raw crawl; merge, train-lf-filter, make-detector
 }  // namespace mulan::cli

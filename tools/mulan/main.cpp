@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   mulan::cli::register_index(app);
   mulan::cli::register_tag(app);
   mulan::cli::register_serve(app);
+  mulan::cli::register_mine(app);
 
   try {
     mulan::util::use_available_cores();
