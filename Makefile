@@ -4,7 +4,7 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build test test-unit bench compare demo fuzz clean
+.PHONY: all deps configure build test test-unit bench compare demo demo-mine fuzz clean
 
 all: build
 
@@ -44,8 +44,13 @@ demo: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target mulan_cli
 	bash scripts/demo.sh $(BUILD_DIR)
 
+# The second path: a noisy synthetic crawl -> mulan mine -> mulan train -> zero-shot tagging.
+demo-mine: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target mulan_cli
+	bash scripts/demo-mine.sh $(BUILD_DIR)
+
 fuzz: deps
 	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 clean:
-	rm -rf $(BUILD_DIR) build-fuzz demo-out
+	rm -rf $(BUILD_DIR) build-fuzz demo-out demo-mine-out
