@@ -16,6 +16,7 @@
 
 #include "mulan/manifest.h"
 #include "mulan/music_detector.h"
+#include "mulan/text_mining.h"
 #include "support/test_support.h"
 #include "data/shards.h"
 
@@ -102,6 +103,12 @@ TEST_F(MineCli, ReportCountsWhatTheCrawlGeneratorPutIn) {
       }
     }
     lf_sentences += static_cast<int64_t>(tr["lf"].size());
+  }
+  // The generator counted its tokens with its own copy of the rule; the report's counter agrees.
+  for (const json& row : t["rows"]) {
+    for (const json& sf : row["sf"]) {
+      EXPECT_EQ(text::count_tokens(sf["text"].get<std::string>()), sf["tokens"].get<int64_t>()) << sf["text"];
+    }
   }
   EXPECT_EQ(r["sf"]["texts_before"].get<int64_t>(), sf_texts);
   EXPECT_EQ(r["sf"]["tokens_before"].get<int64_t>(), sf_tokens);
