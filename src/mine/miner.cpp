@@ -90,6 +90,14 @@ int64_t count_rows(const std::string& path) {
   return n + !blank;
 }
 
+void count_texts(SourceCounts& c, const std::vector<std::string>& before, int64_t tokens_before,
+                 const std::vector<std::string>& after, int64_t tokens_after) {
+  c.texts_before += static_cast<int64_t>(before.size());
+  c.tokens_before += tokens_before;
+  c.texts_after += static_cast<int64_t>(after.size());
+  c.tokens_after += tokens_after;
+}
+
 void add_problem(MineReport& r, const Failure& f) {
   std::size_t same = 0;
   for (const Failure& p : r.problems) same += p.kind == f.kind;
@@ -362,18 +370,9 @@ MineReport mine(const MineOptions& options) {
       const RowTexts& t = it.texts;
       ++report.kept;
       report.audio_seconds += it.plan.duration_s;
-      report.sf.texts_before += static_cast<int64_t>(t.sf_raw.size());
-      report.sf.tokens_before += t.sf_raw_tokens;
-      report.sf.texts_after += static_cast<int64_t>(t.sf.size());
-      report.sf.tokens_after += t.sf_tokens;
-      report.lf.texts_before += static_cast<int64_t>(t.lf_raw.size());
-      report.lf.tokens_before += t.lf_raw_tokens;
-      report.lf.texts_after += static_cast<int64_t>(t.lf.size());
-      report.lf.tokens_after += t.lf_tokens;
-      report.pl.texts_before += static_cast<int64_t>(t.pl.size());
-      report.pl.tokens_before += t.pl_tokens;
-      report.pl.texts_after += static_cast<int64_t>(t.pl.size());
-      report.pl.tokens_after += t.pl_tokens;
+      count_texts(report.sf, t.sf_raw, t.sf_raw_tokens, t.sf, t.sf_tokens);
+      count_texts(report.lf, t.lf_raw, t.lf_raw_tokens, t.lf, t.lf_tokens);
+      count_texts(report.pl, t.pl, t.pl_tokens, t.pl, t.pl_tokens);
       ordered_json row = {{"id", r.id},
                           {"audio", it.clip_file},
                           {"texts", texts_json(t.sf, t.lf, t.pl)},

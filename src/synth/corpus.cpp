@@ -1,20 +1,16 @@
 // The corpus driver: plans every clip (split, factors, texts) from the seed, renders the
 // audio on worker threads (one fluidsynth each; which thread renders a clip changes nothing),
 // then writes tags, queries and, last, the manifest.
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <exception>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 
 #include "mulan/error.h"
 #include "synth/draw.h"
+#include "synth/render_pool.h"
 #include "synth/styles.h"
 #include "mulan/synth.h"
 #include "mulan/atomic_file.h"
@@ -78,44 +74,13 @@ void validate(const CorpusOptions& o) {
 // Renders clips[i] for every i on `jobs` threads; calls progress from this thread.
 void render_all(const std::vector<Clip>& clips, const CorpusOptions& o, const std::string& soundfont, int jobs,
                 const std::function<void(int, int)>& progress) {
-  const int n = static_cast<int>(clips.size());
-  std::atomic<int> next{0}, done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex mu;
-  std::condition_variable cv;
-  const auto worker = [&] {
-    try {
-      RenderOptions ro;
-      ro.sample_rate = o.sample_rate;
-      Renderer renderer(soundfont, ro);
-      for (int i = next++; i < n && !failed; i = next++) {
-        const Clip& c = clips[static_cast<size_t>(i)];
-        const Composition comp =
-            compose(c.factors, o.seconds, derive_seed(o.seed, static_cast<uint64_t>(i), kMusic), o.sample_rate);
-        const std::string flac = encode_flac(renderer.render(comp), o.sample_rate);
-        write_file_atomic((fs::path(o.out_dir) / "audio" / (c.id + ".flac")).string(), flac);
-        ++done;
-        cv.notify_one();
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!error) error = std::current_exception();
-      failed = true;
-      cv.notify_one();
-    }
-  };
-  std::vector<std::thread> threads;
-  for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    while (done < n && !failed) {
-      cv.wait_for(lock, std::chrono::milliseconds(200));
-      if (progress) progress(done, n);
-    }
-  }
-  for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
+  render_in_parallel(static_cast<int>(clips.size()), jobs, soundfont, o.sample_rate, [&](Renderer& renderer, int i) {
+    const Clip& c = clips[static_cast<size_t>(i)];
+    const Composition comp =
+        compose(c.factors, o.seconds, derive_seed(o.seed, static_cast<uint64_t>(i), kMusic), o.sample_rate);
+    const std::string flac = encode_flac(renderer.render(comp), o.sample_rate);
+    write_file_atomic((fs::path(o.out_dir) / "audio" / (c.id + ".flac")).string(), flac);
+  }, progress);
 }
 
 // Queries over the test split: for each test clip, one query in tag words and one in unseen

@@ -2,15 +2,10 @@
 // playlists), renders the audio on worker threads (which thread renders a row changes nothing),
 // then writes crawl.jsonl and, last, crawl-truth.json.
 #include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
-#include <exception>
 #include <filesystem>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "mulan/atomic_file.h"
 #include "mulan/error.h"
@@ -20,6 +15,7 @@
 #include "synth/crawl_audio.h"
 #include "synth/crawl_text.h"
 #include "synth/draw.h"
+#include "synth/render_pool.h"
 
 namespace mulan::synth {
 namespace crawl {
@@ -238,51 +234,20 @@ std::vector<float> render_row(const Row& r, const CrawlOptions& o, uint64_t seed
 
 void render_all(const std::vector<Row>& rows, const CrawlOptions& o, const std::string& soundfont, int jobs,
                 const std::function<void(int, int)>& progress) {
-  const int n = static_cast<int>(rows.size());
-  std::atomic<int> next{0}, done{0};
-  std::atomic<bool> failed{false};
-  std::exception_ptr error;
-  std::mutex mu;
-  std::condition_variable cv;
-  const auto worker = [&] {
-    try {
-      RenderOptions ro;
-      ro.sample_rate = o.sample_rate;
-      Renderer renderer(soundfont, ro);
-      for (int i = next++; i < n && !failed; i = next++) {
-        const Row& r = rows[static_cast<size_t>(i)];
-        const auto item = static_cast<uint64_t>(i);
-        std::string bytes;
-        if (r.kind == Kind::unreadable) {
-          Rng g(derive_seed(o.seed, item, kAudioDraw));
-          bytes = garbage(g);
-        } else {
-          const std::vector<float> mono = render_row(r, o, derive_seed(o.seed, item, kAudioDraw), renderer);
-          const auto serial = static_cast<uint32_t>(derive_seed(o.seed, item, kFileDraw) >> 32);
-          bytes = encode(mono, o.sample_rate, r.channels, r.format, serial);
-        }
-        write_file_atomic((fs::path(o.out_dir) / r.audio).string(), bytes);
-        ++done;
-        cv.notify_one();
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!error) error = std::current_exception();
-      failed = true;
-      cv.notify_one();
+  render_in_parallel(static_cast<int>(rows.size()), jobs, soundfont, o.sample_rate, [&](Renderer& renderer, int i) {
+    const Row& r = rows[static_cast<size_t>(i)];
+    const auto item = static_cast<uint64_t>(i);
+    std::string bytes;
+    if (r.kind == Kind::unreadable) {
+      Rng g(derive_seed(o.seed, item, kAudioDraw));
+      bytes = garbage(g);
+    } else {
+      const std::vector<float> mono = render_row(r, o, derive_seed(o.seed, item, kAudioDraw), renderer);
+      const auto serial = static_cast<uint32_t>(derive_seed(o.seed, item, kFileDraw) >> 32);
+      bytes = encode(mono, o.sample_rate, r.channels, r.format, serial);
     }
-  };
-  std::vector<std::thread> threads;
-  for (int j = 0; j < jobs; ++j) threads.emplace_back(worker);
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    while (done < n && !failed) {
-      cv.wait_for(lock, std::chrono::milliseconds(200));
-      if (progress) progress(done, n);
-    }
-  }
-  for (auto& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
+    write_file_atomic((fs::path(o.out_dir) / r.audio).string(), bytes);
+  }, progress);
 }
 
 json manifest_row(const Row& r) {

@@ -3,6 +3,7 @@
 #include <sndfile.h>
 #include <sys/wait.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -70,6 +71,21 @@ CommandResult run_command(const std::string& command) {
 }
 
 CommandResult run_cli(const std::string& args) { return run_command(shell_quote(MULAN_CLI) + " " + args); }
+
+bool has_phrase(const std::string& text, const std::string& phrase) {
+  const auto lower = [](std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  const std::string t = lower(text), p = lower(phrase);
+  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+  for (size_t at = t.find(p); at != std::string::npos; at = t.find(p, at + 1)) {
+    const bool left = at == 0 || !word(t[at - 1]);
+    const bool right = at + p.size() >= t.size() || !word(t[at + p.size()]);
+    if (left && right) return true;
+  }
+  return false;
+}
 
 CommandResult run_python(const std::string& script, const std::string& args) {
   const std::string path = std::string(MULAN_SOURCE_DIR) + "/tests/python/" + script;

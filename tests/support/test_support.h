@@ -38,6 +38,10 @@ CommandResult run_cli(const std::string& args);
 CommandResult run_python(const std::string& script, const std::string& args);
 std::string shell_quote(const std::string& s);
 
+// Whether `phrase` occurs in `text` as whole words (no ASCII letter or digit right before or
+// after it), ignoring ASCII case.
+bool has_phrase(const std::string& text, const std::string& phrase);
+
 // A whole file's bytes ("" when it cannot be read), and writing text to a file.
 std::string slurp(const std::filesystem::path& p);
 // v as `bytes` little-endian bytes (for writing file headers by hand).

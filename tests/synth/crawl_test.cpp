@@ -63,22 +63,7 @@ double rms(const std::vector<float>& x) {
   return x.empty() ? 0 : std::sqrt(s / static_cast<double>(x.size()));
 }
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Whether `text` holds `phrase` as whole words (neighbours not letters or digits), ignoring case.
-bool has_phrase(const std::string& text, const std::string& phrase) {
-  const std::string t = lower(text), p = lower(phrase);
-  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  for (size_t at = t.find(p); at != std::string::npos; at = t.find(p, at + 1)) {
-    const bool left = at == 0 || !word(t[at - 1]);
-    const bool right = at + p.size() >= t.size() || !word(t[at + p.size()]);
-    if (left && right) return true;
-  }
-  return false;
-}
+using mulan::test::has_phrase;
 
 TEST(CrawlTokens, CountByTheContractsRule) {
   EXPECT_EQ(count_tokens("[Official Video]"), 2);

@@ -6,27 +6,13 @@
 #include <set>
 
 #include "mulan/synth.h"
+#include "support/test_support.h"
 #include "synth/words.h"
 
 namespace mulan::synth {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Whether `phrase` occurs in `text` as whole words (case-insensitive).
-bool has_phrase(const std::string& text, const std::string& phrase) {
-  const std::string t = lower(text), p = lower(phrase);
-  const auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  for (size_t at = t.find(p); at != std::string::npos; at = t.find(p, at + 1)) {
-    const bool left = at == 0 || !word(t[at - 1]);
-    const bool right = at + p.size() == t.size() || !word(t[at + p.size()]);
-    if (left && right) return true;
-  }
-  return false;
-}
+using mulan::test::has_phrase;
 
 std::vector<std::string> all_texts(const ClipTexts& t) {
   std::vector<std::string> v;
