@@ -17,14 +17,18 @@ ClipPlan plan_clip(double source_s, double clip_s, const std::string& position, 
   const double room = source_s - clip_s;
   double offset = room / 2;
   if (position == "random") {
-    uint64_t h = 1469598103934665603ULL;  // FNV-1a of the id: the draw does not depend on row order
-    for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
-    Rng rng(derive_seed(seed, h, 0xC11B));
+    Rng rng(derive_seed(seed, id_hash(id), 0xC11B));
     offset = room * rng.uniform();
   }
   p.offset_s = std::min(room, std::floor(offset * 1000.0 + 0.5) / 1000.0);
   p.duration_s = clip_s;
   return p;
+}
+
+uint64_t id_hash(const std::string& id) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
+  return h;
 }
 
 std::string clip_path(int64_t index) {

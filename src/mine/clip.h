@@ -15,6 +15,10 @@ struct ClipPlan {
 // Offsets are rounded to milliseconds.
 ClipPlan plan_clip(double source_s, double clip_s, const std::string& position, uint64_t seed, const std::string& id);
 
+// FNV-1a of a row's id: what repeated ids are found by and what a random
+// clip position is drawn from, so that neither depends on the row's place in the crawl.
+uint64_t id_hash(const std::string& id);
+
 // "clips/NNN/NNNNNNNN.flac" for a data row's 0-based index (1000 clips a folder). Clip names
 // never come from ids, which the crawl controls.
 std::string clip_path(int64_t index);

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "mulan/random.h"
+#include "mine/clip.h"
 #include "text/unicode.h"
 
 namespace mulan::mine {
@@ -12,12 +12,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-uint64_t hash_id(const std::string& id) {  // FNV-1a, then mixed
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : id) h = (h ^ c) * 1099511628211ULL;
-  return splitmix64_mix(h);
-}
 
 // The longest prefix of s of at most n bytes that ends on a character boundary.
 std::string cut_utf8(const std::string& s, std::size_t n) {
@@ -180,7 +174,7 @@ bool CrawlReader::next(CrawlItem& item) {
       r.line = line_;
       r.index = item.index;
       r.where = where;
-      if (!ids_.insert(hash_id(r.id)).second) {
+      if (!ids_.insert(id_hash(r.id)).second) {
         item.bad = Failure{where, FailureKind::duplicate, "id '" + printable(r.id) + "' seen before: skipped"};
         return true;
       }
