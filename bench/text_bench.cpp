@@ -89,6 +89,24 @@ void BM_EmbedTexts(benchmark::State& state) {
 }
 BENCHMARK(BM_EmbedTexts)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(2);
 
+// The same captions through embed_texts (grouped by length), the float model against its int8
+// form (quantize_int8: `mulan quantize`), one after the other in one process.
+void BM_EmbedTextsInt8(benchmark::State& state) {
+  const std::string preset = state.range(0) == 0 ? "base-resnet" : "tiny";
+  const bool int8 = state.range(1) == 1;
+  torch::set_num_threads(2);
+  const mulan::Model f = mulan::Model::init(mulan::model::preset(preset), 1);
+  const mulan::Model m = int8 ? mulan::quantize_int8(f) : f;
+  mulan::text::TokenizerConfig tc;
+  tc.max_length = m.config().text->max_length;
+  const mulan::text::Tokenizer tok(mulan::text::Vocab::from_tokens(mulan::model::default_vocab(static_cast<int>(m.config().text->vocab_size))), tc);
+  const std::vector<std::string> texts = mixed_captions(state.range(0) == 0 ? 256 : 1000);
+  for (auto _ : state) benchmark::DoNotOptimize(mulan::embed_texts(m, tok, texts, 32));
+  state.counters["texts_per_s"] = benchmark::Counter(static_cast<double>(texts.size()), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(preset + (int8 ? " int8" : " float") + " grouped batch=32 threads=2");
+}
+BENCHMARK(BM_EmbedTextsInt8)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+
 void BM_Sgemm(benchmark::State& state) {
   const int64_t n = state.range(0);
   torch::set_num_threads(static_cast<int>(state.range(1)));

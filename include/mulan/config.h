@@ -81,6 +81,10 @@ struct MulanConfig {
   double tau_init = 0.07;     // initial temperature; tau = exp(log_tau), kept in (0, 1]
   std::optional<AudioConfig> audio;  // absent in a text-only model directory
   std::optional<BertConfig> text;    // absent in an audio-only model directory
+  // "" (float weights) or "int8" (docs/model-format.md, "int8 models": every weight of rank 2 or
+  // more stored as int8 with a float scale per output channel; inference only). Written to
+  // config.json only when set.
+  std::string quantization;
 
   void validate(const std::string& where) const;
 };

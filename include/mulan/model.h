@@ -41,6 +41,11 @@ class Model {
   // vocab.txt whose length differs from text.vocab_size.
   static Model load(const std::string& dir, c10::Device device = c10::Device("cpu"));
 
+  // An int8 model directory (config.json "quantization": "int8") loads as q * scale in float,
+  // and its linear layers run int8 kernels on the CPU where LibTorch has them (oneDNN); it is
+  // for inference only: set_training(true) and load_state refuse it.
+  bool is_int8() const;
+
   // Writes DIR/config.json, DIR/model.safetensors and DIR/vocab.txt (copied from vocab_path),
   // each file atomically. Creates DIR.
   void save(const std::string& dir, const std::string& vocab_path) const;
@@ -72,12 +77,22 @@ class Model {
   // model in training mode rather than switch it (two threads would race).
   void set_training(bool on);
 
+  // A model from a config and a file's tensors (where names the file in errors): what load
+  // does after reading config.json and model.safetensors. Int8 tensors need the config's
+  // "quantization": "int8".
+  static Model from_stored(const MulanConfig& config, const TensorMap& stored, const std::string& where,
+                           c10::Device device = c10::Device("cpu"));
 
  private:
   friend model::MulanModelImpl& model::modules_of(Model& model);
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+// The int8 form of a float model (docs/model-format.md, "int8 models"): every weight of rank 2
+// or more as int8 with a float scale per output channel. Saved, it is what `mulan quantize`
+// writes. Throws for a model that is already int8.
+Model quantize_int8(const Model& model);
 
 // The tokenizer of a model directory: DIR/vocab.txt, truncating to the config's
 // text.max_length.

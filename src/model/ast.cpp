@@ -8,8 +8,8 @@ namespace mulan::model {
 namespace nn = torch::nn;
 
 AstAttentionImpl::AstAttentionImpl(int width, int heads_) : heads(heads_) {
-  qkv = register_module("qkv", nn::Linear(width, 3 * width));
-  proj = register_module("proj", nn::Linear(width, width));
+  qkv = register_module("qkv", Linear(width, 3 * width));
+  proj = register_module("proj", Linear(width, width));
 }
 
 torch::Tensor AstAttentionImpl::forward(const torch::Tensor& x) {
@@ -22,8 +22,8 @@ torch::Tensor AstAttentionImpl::forward(const torch::Tensor& x) {
 }
 
 AstMlpImpl::AstMlpImpl(int width, int hidden) {
-  fc1 = register_module("fc1", nn::Linear(width, hidden));
-  fc2 = register_module("fc2", nn::Linear(hidden, width));
+  fc1 = register_module("fc1", Linear(width, hidden));
+  fc2 = register_module("fc2", Linear(hidden, width));
 }
 
 torch::Tensor AstMlpImpl::forward(const torch::Tensor& x) { return fc2(torch::gelu(fc1(x))); }

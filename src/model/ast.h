@@ -6,6 +6,7 @@
 
 #include <torch/nn.h>
 
+#include "model/linear.h"
 #include "mulan/config.h"
 
 namespace mulan::model {
@@ -15,7 +16,7 @@ struct AstAttentionImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);  // [B, N, W] -> [B, N, W]
 
   int heads;
-  torch::nn::Linear qkv{nullptr}, proj{nullptr};
+  Linear qkv{nullptr}, proj{nullptr};
 };
 TORCH_MODULE(AstAttention);
 
@@ -23,7 +24,7 @@ struct AstMlpImpl : torch::nn::Module {
   AstMlpImpl(int width, int hidden);
   torch::Tensor forward(const torch::Tensor& x);
 
-  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+  Linear fc1{nullptr}, fc2{nullptr};
 };
 TORCH_MODULE(AstMlp);
 

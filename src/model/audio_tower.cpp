@@ -13,8 +13,8 @@ AudioTowerImpl::AudioTowerImpl(const AudioConfig& c, int embed_dim) : config(c) 
   } else {
     ast = register_module("ast", Ast(c));
   }
-  proj = register_module("proj", nn::Linear(c.pooled_dim(), embed_dim));
-  if (c.tagger_classes > 0) tagger = register_module("tagger", nn::Linear(c.pooled_dim(), c.tagger_classes));
+  proj = register_module("proj", Linear(c.pooled_dim(), embed_dim));
+  if (c.tagger_classes > 0) tagger = register_module("tagger", Linear(c.pooled_dim(), c.tagger_classes));
   if (c.tagger_norm) {
     tagger_norm = register_module("tagger_norm", nn::LayerNorm(nn::LayerNormOptions({c.pooled_dim()}).eps(1e-5)));
   }

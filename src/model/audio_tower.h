@@ -22,7 +22,7 @@ struct AudioTowerImpl : torch::nn::Module {
   AudioConfig config;
   ResNet resnet{nullptr};
   Ast ast{nullptr};
-  torch::nn::Linear proj{nullptr}, tagger{nullptr};
+  Linear proj{nullptr}, tagger{nullptr};
   torch::nn::LayerNorm tagger_norm{nullptr};  // config.tagger_norm: before the tagger
 };
 TORCH_MODULE(AudioTower);

@@ -30,9 +30,9 @@ torch::Tensor BertEmbeddingsImpl::forward(const torch::Tensor& ids) {
 }
 
 BertSelfAttentionImpl::BertSelfAttentionImpl(const BertConfig& c) : heads(c.num_attention_heads) {
-  query = register_module("query", nn::Linear(c.hidden_size, c.hidden_size));
-  key = register_module("key", nn::Linear(c.hidden_size, c.hidden_size));
-  value = register_module("value", nn::Linear(c.hidden_size, c.hidden_size));
+  query = register_module("query", Linear(c.hidden_size, c.hidden_size));
+  key = register_module("key", Linear(c.hidden_size, c.hidden_size));
+  value = register_module("value", Linear(c.hidden_size, c.hidden_size));
   dropout = register_module("dropout", nn::Dropout(c.attention_probs_dropout_prob));
 }
 
@@ -47,7 +47,7 @@ torch::Tensor BertSelfAttentionImpl::forward(const torch::Tensor& x, const torch
 }
 
 BertResidualOutputImpl::BertResidualOutputImpl(int in, const BertConfig& c) {
-  dense = register_module("dense", nn::Linear(in, c.hidden_size));
+  dense = register_module("dense", Linear(in, c.hidden_size));
   LayerNorm = register_module("LayerNorm", layer_norm(c));
   dropout = register_module("dropout", nn::Dropout(c.hidden_dropout_prob));
 }
@@ -66,7 +66,7 @@ torch::Tensor BertAttentionImpl::forward(const torch::Tensor& x, const torch::Te
 }
 
 BertIntermediateImpl::BertIntermediateImpl(const BertConfig& c) {
-  dense = register_module("dense", nn::Linear(c.hidden_size, c.intermediate_size));
+  dense = register_module("dense", Linear(c.hidden_size, c.intermediate_size));
 }
 
 torch::Tensor BertIntermediateImpl::forward(const torch::Tensor& x) { return torch::gelu(dense(x)); }
@@ -107,7 +107,7 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor& ids, const torch::Tens
 
 TextTowerImpl::TextTowerImpl(const BertConfig& c, int embed_dim) {
   bert = register_module("bert", BertModel(c));
-  proj = register_module("proj", nn::Linear(c.hidden_size, embed_dim));
+  proj = register_module("proj", Linear(c.hidden_size, embed_dim));
 }
 
 torch::Tensor TextTowerImpl::forward(const torch::Tensor& ids, const torch::Tensor& mask) {

@@ -4,6 +4,7 @@
 
 #include <torch/nn.h>
 
+#include "model/linear.h"
 #include "mulan/config.h"
 
 namespace mulan::model {
@@ -25,7 +26,7 @@ struct BertSelfAttentionImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& mask_bias);
 
   int heads;
-  torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr};
+  Linear query{nullptr}, key{nullptr}, value{nullptr};
   torch::nn::Dropout dropout{nullptr};
 };
 TORCH_MODULE(BertSelfAttention);
@@ -35,7 +36,7 @@ struct BertResidualOutputImpl : torch::nn::Module {
   BertResidualOutputImpl(int in, const BertConfig& c);
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& residual);
 
-  torch::nn::Linear dense{nullptr};
+  Linear dense{nullptr};
   torch::nn::LayerNorm LayerNorm{nullptr};
   torch::nn::Dropout dropout{nullptr};
 };
@@ -54,7 +55,7 @@ struct BertIntermediateImpl : torch::nn::Module {
   explicit BertIntermediateImpl(const BertConfig& c);
   torch::Tensor forward(const torch::Tensor& x);  // dense -> exact (erf) GELU
 
-  torch::nn::Linear dense{nullptr};
+  Linear dense{nullptr};
 };
 TORCH_MODULE(BertIntermediate);
 
@@ -93,7 +94,7 @@ struct TextTowerImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& mask);
 
   BertModel bert{nullptr};
-  torch::nn::Linear proj{nullptr};
+  Linear proj{nullptr};
 };
 TORCH_MODULE(TextTower);
 

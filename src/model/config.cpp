@@ -136,6 +136,9 @@ void MulanConfig::validate(const std::string& where) const {
   if (format_version != 1) throw Error(where + ": field 'format_version' must be 1");
   if (embed_dim < 1 || embed_dim > 65536) throw Error(where + ": field 'embed_dim' must be in 1..65536");
   if (!(tau_init > 0 && tau_init <= 1)) throw Error(where + ": field 'tau_init' must be in (0, 1]");
+  if (!quantization.empty() && quantization != "int8") {
+    throw Error(where + ": field 'quantization' must be \"int8\" or absent (float weights), got \"" + quantization + "\"");
+  }
   if (!text && !audio) throw Error(where + ": no tower: a model needs an 'audio' or a 'text' section");
   if (text) text->validate(where);
   if (audio) audio->validate(where);
@@ -178,6 +181,7 @@ void to_json(nlohmann::json& j, const MulanConfig& c) {
   j = {{"format", "mulan"}, {"format_version", c.format_version}, {"embed_dim", c.embed_dim}, {"tau_init", c.tau_init}};
   if (c.audio) j["audio"] = *c.audio;
   if (c.text) j["text"] = *c.text;
+  if (!c.quantization.empty()) j["quantization"] = c.quantization;
 }
 
 namespace {
@@ -290,6 +294,7 @@ MulanConfig parse_config(const std::string& json_text, const std::string& where)
   r.get("format_version", c.format_version, true);
   r.get("embed_dim", c.embed_dim, true);
   r.get("tau_init", c.tau_init, false);
+  r.get("quantization", c.quantization, false);
   nlohmann::json text, audio;
   r.get("text", text, false);
   r.get("audio", audio, false);

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "model/int8.h"
+#include "model/linear.h"
 #include "model/mulan_model.h"
 #include "model/weights_fit.h"
 #include "mulan/error.h"
@@ -30,6 +32,9 @@ struct Model::Impl {
   MulanConfig config;
   model::MulanModel net{nullptr};
   c10::Device device{c10::kCPU};
+  // An int8 model's weights as its file holds them (int8 tensors and their scales); the
+  // modules hold q * scale in float.
+  TensorMap int8;
 
   // The audio tower, for the inference entry points: never switched to eval mode here (two
   // threads would race); a model that training put in training mode is refused instead.
@@ -94,20 +99,53 @@ Model Model::init(const MulanConfig& config, uint64_t seed, c10::Device device) 
   return m;
 }
 
+namespace {
+// Every Linear of the towers whose weight the file holds in int8 gets its int8 inference form.
+void attach_int8(model::MulanModelImpl& net, const TensorMap& int8) {
+  for (const auto& item : net.named_modules()) {
+    auto* linear = item.value()->as<model::LinearImpl>();
+    if (!linear) continue;
+    const std::string weight = item.key() + ".weight";
+    const auto q = int8.find(weight);
+    if (q != int8.end()) linear->set_int8(q->second, int8.at(weight + model::kScaleSuffix));
+  }
+}
+}  // namespace
+
+Model Model::from_stored(const MulanConfig& config, const TensorMap& stored, const std::string& where, c10::Device device) {
+  TensorMap int8;
+  TensorMap tensors;
+  if (config.quantization == "int8") {
+    tensors = model::dequantize_weights(stored, where, &int8);
+  } else {
+    for (const auto& [name, t] : stored) {
+      if (t.scalar_type() == at::kChar) {
+        throw Error(where + ": tensor '" + name + "' is int8, but config.json has no \"quantization\": \"int8\"");
+      }
+    }
+    tensors = stored;
+  }
+  // Before a tower is built: a config that asks for more layers or wider ones than the file holds
+  // would otherwise allocate all of them first.
+  model::ShapeMap shapes;
+  for (const auto& [name, t] : tensors) shapes.emplace(name, t.sizes().vec());
+  model::check_weights_fit_config(shapes, config, where);
+  Model m = init(config, 0, c10::Device(c10::kCPU));
+  m.load_state(tensors, where);
+  m.impl_->net->to(device);
+  m.impl_->device = device;
+  m.impl_->int8 = std::move(int8);
+  attach_int8(*m.impl_->net, m.impl_->int8);
+  return m;
+}
+
 Model Model::load(const std::string& dir, c10::Device device) {
   const std::string config_path = (fs::path(dir) / "config.json").string();
   if (!fs::exists(dir)) throw FileNotFound(file_error(dir, "no such model directory"));
   if (!fs::is_directory(dir)) throw Error(file_error(dir, "is not a model directory"));
   const MulanConfig config = load_config(config_path);
   const std::string weights = (fs::path(dir) / "model.safetensors").string();
-  const TensorMap tensors = read_safetensors(weights).tensors;  // bounded by the file's size
-  // Before a tower is built: a config that asks for more layers or wider ones than the file holds
-  // would otherwise allocate all of them first.
-  model::ShapeMap shapes;
-  for (const auto& [name, t] : tensors) shapes.emplace(name, t.sizes().vec());
-  model::check_weights_fit_config(shapes, config, "'" + weights + "'");
-  Model m = init(config, 0, c10::Device(c10::kCPU));
-  m.load_state(tensors, "'" + weights + "'");
+  Model m = from_stored(config, read_safetensors(weights).tensors, "'" + weights + "'", device);  // bounded by the file's size
   if (m.has_text()) {
     const std::string vocab = (fs::path(dir) / "vocab.txt").string();
     const int64_t lines = count_vocab_lines(vocab);
@@ -116,10 +154,17 @@ Model Model::load(const std::string& dir, c10::Device device) {
                                         " says text.vocab_size = " + std::to_string(m.config().text->vocab_size)));
     }
   }
-  m.impl_->net->to(device);
-  m.impl_->device = device;
   return m;
 }
+
+Model quantize_int8(const Model& model) {
+  if (model.is_int8()) throw Error("the model is already int8");
+  MulanConfig config = model.config();
+  config.quantization = "int8";
+  return Model::from_stored(config, model::quantize_weights(model.state()), "quantize_int8", model.device());
+}
+
+bool Model::is_int8() const { return impl_->config.quantization == "int8"; }
 
 void Model::save(const std::string& dir, const std::string& vocab_path) const {
   const TensorMap tensors = state();
@@ -171,7 +216,13 @@ at::Tensor Model::pooled_audio(const at::Tensor& windows) const {
   return impl_->audio_for_inference().pooled(windows.to(impl_->device, torch::kFloat32));
 }
 model::MulanModelImpl& model::modules_of(Model& m) { return *m.impl_->net; }
-void Model::set_training(bool on) { impl_->net->train(on); }
+void Model::set_training(bool on) {
+  if (on && is_int8()) {
+    throw UsageError("this is an int8 model (config.json \"quantization\": \"int8\", made by mulan quantize): it is for "
+                     "inference only; train the float model it was made from");
+  }
+  impl_->net->train(on);
+}
 
 at::Tensor Model::embed_tokens(const at::Tensor& ids, const at::Tensor& mask) const {
   if (!has_text()) throw Error("this model has no text tower");
@@ -188,10 +239,12 @@ TensorMap Model::state() const {
   TensorMap out;
   for (const auto& item : impl_->net->named_parameters()) out.emplace(item.key(), item.value().detach().to(torch::kCPU));
   for (const auto& item : impl_->net->named_buffers()) out.emplace(item.key(), item.value().detach().to(torch::kCPU));
+  for (const auto& [name, t] : impl_->int8) out.insert_or_assign(name, t);  // as the file holds them
   return out;
 }
 
 void Model::load_state(const TensorMap& tensors, const std::string& where) {
+  if (!impl_->int8.empty()) throw Error(where + ": an int8 model's tensors cannot be replaced (quantize the float model again)");
   torch::NoGradGuard no_grad;
   std::map<std::string, at::Tensor> targets;
   for (const auto& item : impl_->net->named_parameters()) targets.emplace(item.key(), item.value());

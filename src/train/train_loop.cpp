@@ -154,6 +154,12 @@ c10::Device training_device(const std::string& device, const DistEnv& env) {
 TrainLoop::TrainLoop(const TrainRun& run, std::string command, std::string what, LossScope scope)
     : run_(run), command_(std::move(command)), what_(std::move(what)), scope_(scope), env_(dist_env_from_environment()),
       device_(training_device(run.device, env_)) {
+  // Before anything is written: an int8 model is for inference only (Model::set_training).
+  const fs::path model_config = fs::path(run.model_dir) / "config.json";
+  if (fs::is_regular_file(model_config) && load_config(model_config.string()).quantization == "int8") {
+    throw UsageError(file_error(run.model_dir, "is an int8 model (made by mulan quantize), for inference only: " +
+                                                   command_ + " needs the float model it was made from"));
+  }
   const ResolvedRun resolved = resolve_run(run);
   config_ = resolved.config;
   from_checkpoint_ = resolved.from_checkpoint;

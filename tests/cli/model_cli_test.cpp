@@ -75,3 +75,42 @@ TEST(CliEmbedText, MissingModelFailsWithOneLine) {
 
 }  // namespace
 }  // namespace mulan
+
+namespace mulan {
+namespace {
+
+TEST(CliQuantize, WritesAnInt8ModelThatEmbedsAndThatTrainingRefuses) {
+  test::TempDir dir;
+  const std::string m = dir.file("m"), q = dir.file("m-int8");
+  ASSERT_EQ(test::run_cli("init --preset tiny --out " + test::shell_quote(m)).exit_code, 0);
+  auto r = test::run_cli("quantize --model " + test::shell_quote(m) + " --out " + test::shell_quote(q));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(test::has_phrase(r.err, "weights in int8")) << r.err;
+  EXPECT_TRUE(Model::load(q).is_int8());
+
+  r = test::run_cli("embed-text --model " + test::shell_quote(q) + " 'slow sad piano in a minor key'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto e = nlohmann::json::parse(r.out.substr(0, r.out.find('\n')));
+  EXPECT_EQ(e["embedding"].size(), 128u) << r.out;
+
+  // An existing model is not clobbered without --force, nor the float model by itself.
+  r = test::run_cli("quantize --model " + test::shell_quote(m) + " --out " + test::shell_quote(q));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(test::has_phrase(r.err, "--force")) << r.err;
+  r = test::run_cli("quantize --model " + test::shell_quote(m) + " --out " + test::shell_quote(m) + " --force");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(test::has_phrase(r.err, "is the model directory itself")) << r.err;
+
+  // Training refuses an int8 model before it writes anything.
+  test::write_text(dir.file("data.jsonl"), "{\"audio\": \"a.wav\", \"texts\": [\"x\"]}\n");
+  for (const char* cmd : {"train", "pretrain-tagger --labels /dev/null"}) {
+    r = test::run_cli(std::string(cmd) + " --model " + test::shell_quote(q) + " --data " + test::shell_quote(dir.file("data.jsonl")) +
+                      " --out " + test::shell_quote(dir.file("run")));
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r.err;
+    EXPECT_TRUE(test::has_phrase(r.err, "is an int8 model")) << cmd << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("run"))) << cmd;
+  }
+}
+
+}  // namespace
+}  // namespace mulan

@@ -43,14 +43,7 @@ json saved_json(const MulanConfig& c) {
   return json::parse(test::slurp(dir.file("config.json")));
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 std::string parse_error(const json& j) { return error_of([&] { parse_config(j.dump(), "'cfg.json'"); }); }
 

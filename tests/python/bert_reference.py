@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """An independent text tower: BERT written out with torch.nn.functional ops in float64, read
-from a mulan model directory with its own safetensors parser (numpy, no mulan code).
+from a mulan model directory with its own safetensors parser (numpy, no mulan code); an int8
+model directory's weights are read as q * scale.
 
 usage: bert_reference.py MODEL_DIR IDS.npy LENS.npy OUT.npy
 IDS [N, L] int64 (padded), LENS [N]: each row is embedded alone, unpadded, -> OUT [N, d].
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64}
+DTYPES = {"F32": np.float32, "F64": np.float64, "F16": np.float16, "I64": np.int64, "I8": np.int8}
 
 
 def load_safetensors(path):
@@ -29,6 +30,11 @@ def load_safetensors(path):
         begin, end = v["data_offsets"]
         arr = np.frombuffer(blob[base + begin:base + end], dtype=DTYPES[v["dtype"]]).reshape(v["shape"])
         out[name] = torch.from_numpy(arr.astype(np.float64))
+    # An int8 model (docs/model-format.md): weight = q * scale, one scale per output channel.
+    for name in [k for k in out if k.endswith("_scale")]:
+        weight = name[:-len("_scale")]
+        scale = out.pop(name)
+        out[weight] = out[weight] * scale.reshape([-1] + [1] * (out[weight].dim() - 1))
     return out
 
 

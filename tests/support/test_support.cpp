@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include "mulan/error.h"
+
 #include <sndfile.h>
 #include <sys/wait.h>
 
@@ -71,6 +73,15 @@ CommandResult run_command(const std::string& command) {
 }
 
 CommandResult run_cli(const std::string& args) { return run_command(shell_quote(MULAN_CLI) + " " + args); }
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
 
 bool has_phrase(const std::string& text, const std::string& phrase) {
   const auto lower = [](std::string s) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,8 @@ std::string shell_quote(const std::string& s);
 // Whether `phrase` occurs in `text` as whole words (no ASCII letter or digit right before or
 // after it), ignoring ASCII case.
 bool has_phrase(const std::string& text, const std::string& phrase);
+// The message of the mulan::Error that f throws, or "(no error)".
+std::string error_of(const std::function<void()>& f);
 
 // A whole file's bytes ("" when it cannot be read), and writing text to a file.
 std::string slurp(const std::filesystem::path& p);

@@ -25,15 +25,7 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
-template <typename F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test::error_of;
 
 // ---------------------------------------------------------------------------------------------
 // split_sentences

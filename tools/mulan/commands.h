@@ -11,6 +11,7 @@ void register_mel(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_init(CLI::App& app);
 void register_import(CLI::App& app);
+void register_quantize(CLI::App& app);  // quantize: the int8 form of a model directory
 void register_embed_text(CLI::App& app);
 void register_embed_audio(CLI::App& app);
 void register_train(CLI::App& app);

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   mulan::cli::register_tokenize(app);
   mulan::cli::register_init(app);
   mulan::cli::register_import(app);
+  mulan::cli::register_quantize(app);
   mulan::cli::register_embed_text(app);
   mulan::cli::register_embed_audio(app);
   mulan::cli::register_train(app);

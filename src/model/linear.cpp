@@ -1,0 +1,57 @@
+#include "model/linear.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/torch.h>
+
+#include <mutex>
+
+#include "mulan/error.h"
+
+namespace mulan::model {
+
+bool int8_engine_available() {
+  static const bool available = [] {
+    auto& ctx = at::globalContext();
+    for (const at::QEngine e : {at::QEngine::ONEDNN, at::QEngine::FBGEMM}) {
+      for (const at::QEngine s : ctx.supportedQEngines()) {
+        if (s == e) {
+          ctx.setQEngine(e);
+          return true;
+        }
+      }
+    }
+    return false;  // QNNPACK alone is slower than float here; the float weights run instead
+  }();
+  return available;
+}
+
+void LinearImpl::set_int8(const at::Tensor& q, const at::Tensor& scale) {
+  if (q.scalar_type() != at::kChar || q.dim() != 2 || q.sizes() != weight.sizes()) {
+    throw Error("int8 linear: weight must be int8 of shape [out, in] like the float weight");
+  }
+  if (scale.dim() != 1 || scale.size(0) != q.size(0)) throw Error("int8 linear: one scale per output row is needed");
+  packed_.reset();
+  if (!int8_engine_available() || !weight.device().is_cpu()) return;
+  c10::InferenceMode guard;
+  const at::Tensor qweight = at::_make_per_channel_quantized_tensor(
+      q.contiguous(), scale.to(at::kDouble).contiguous(), at::zeros({q.size(0)}, at::kLong), /*axis=*/0);
+  static const c10::OperatorHandle prepack =
+      c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_prepack", "");
+  std::vector<c10::IValue> stack{qweight, bias.defined() ? c10::IValue(bias.detach().clone()) : c10::IValue()};
+  prepack.callBoxed(&stack);
+  packed_ = std::make_shared<const c10::IValue>(std::move(stack.at(0)));
+}
+
+torch::Tensor LinearImpl::forward(const torch::Tensor& input) {
+  if (packed_ && !is_training() && c10::InferenceMode::is_enabled() && input.device().is_cpu() &&
+      input.scalar_type() == at::kFloat) {
+    static const c10::OperatorHandle dynamic =
+        c10::Dispatcher::singleton().findSchemaOrThrow("quantized::linear_dynamic", "");
+    std::vector<c10::IValue> stack{input.contiguous(), *packed_, /*reduce_range=*/false};
+    dynamic.callBoxed(&stack);
+    return stack.at(0).toTensor();
+  }
+  return torch::nn::LinearImpl::forward(input);
+}
+
+}  // namespace mulan::model
