@@ -31,6 +31,10 @@ class Tokenizer;
 
 namespace mulan {
 
+// Which towers of a model directory to load: a program that embeds audio only need not read,
+// build and check the text tower (bert-base is four fifths of a base-resnet file).
+enum class Towers { both, audio, text };
+
 class Model {
  public:
   // A randomly initialised model (Hugging Face's BERT initialisation), the same for a seed.
@@ -38,8 +42,9 @@ class Model {
   static Model init(const MulanConfig& config, uint64_t seed, c10::Device device = c10::Device("cpu"));
   // Reads DIR/config.json and DIR/model.safetensors. Refuses, naming the file and the tensor,
   // a config that does not fit the tensors, missing, extra or misshapen tensors, and a
-  // vocab.txt whose length differs from text.vocab_size.
-  static Model load(const std::string& dir, c10::Device device = c10::Device("cpu"));
+  // vocab.txt whose length differs from text.vocab_size. towers = audio or text loads that
+  // tower alone (the model then says it has no other; the directory must hold the one asked for).
+  static Model load(const std::string& dir, c10::Device device = c10::Device("cpu"), Towers towers = Towers::both);
 
   // An int8 model directory (config.json "quantization": "int8") loads as q * scale in float,
   // and its linear layers run int8 kernels on the CPU where LibTorch has them (oneDNN); it is

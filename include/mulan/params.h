@@ -22,6 +22,7 @@ struct ContextParams {
   int text_batch = kDefaultTextBatch;              // texts per forward pass (>= 1)
   int audio_batch_windows = kDefaultAudioBatchWindows;  // windows per forward pass, from one or several sources (>= 1)
   int decode_threads = kDefaultDecodeThreads;      // sources decoded ahead of the model (1..kMaxDecodeThreads)
+  std::string towers = "both";                     // "both", "audio" or "text": the towers to load (the other is not built)
 
   // Throws mulan::UsageError naming the field (prefixed by where) when a value is out of range
   // or the device is not one this build can use.

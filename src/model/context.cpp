@@ -25,6 +25,9 @@ void ContextParams::validate(const std::string& where) const {
     throw UsageError(where + ": audio_batch_windows must be >= 1, not " + std::to_string(audio_batch_windows));
   }
   audio_options(*this, false).validate(where);  // decode_threads
+  if (towers != "both" && towers != "audio" && towers != "text") {
+    throw UsageError(where + ": towers must be both, audio or text, not '" + printable(towers) + "'");
+  }
 }
 
 c10::Device parse_device(const std::string& name) {
@@ -60,7 +63,8 @@ std::shared_ptr<const Context> Context::load(const std::string& dir, const Conte
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->params = params;
-  impl->model = Model::load(dir, parse_device(params.device));
+  const Towers towers = params.towers == "audio" ? Towers::audio : params.towers == "text" ? Towers::text : Towers::both;
+  impl->model = Model::load(dir, parse_device(params.device), towers);
   if (impl->model.has_text()) impl->tokenizer.emplace(load_tokenizer(dir, impl->model));
   return std::shared_ptr<const Context>(new Context(std::move(impl)));
 }

@@ -27,9 +27,13 @@ TensorMap quantize_weights(const TensorMap& floats) {
   return out;
 }
 
-TensorMap dequantize_weights(const TensorMap& stored, const std::string& where, TensorMap* int8) {
+TensorMap check_int8_tensors(const TensorMap& stored, bool int8, const std::string& where) {
   TensorMap out;
   for (const auto& [name, t] : stored) {
+    if (t.scalar_type() == at::kChar && !int8) {
+      throw Error(where + ": tensor '" + name + "' is int8, but config.json has no \"quantization\": \"int8\"");
+    }
+    if (!int8) continue;
     if (name.ends_with(kScaleSuffix)) {
       const std::string weight = name.substr(0, name.size() - std::string(kScaleSuffix).size());
       const auto it = stored.find(weight);
@@ -38,10 +42,7 @@ TensorMap dequantize_weights(const TensorMap& stored, const std::string& where, 
       }
       continue;
     }
-    if (t.scalar_type() != at::kChar) {
-      out.emplace(name, t);
-      continue;
-    }
+    if (t.scalar_type() != at::kChar) continue;
     if (!name.ends_with(".weight") || t.dim() < 2) {
       throw Error(where + ": tensor '" + name + "' is int8, but only weights (\"*.weight\", rank 2 or more) may be");
     }
@@ -56,15 +57,16 @@ TensorMap dequantize_weights(const TensorMap& stored, const std::string& where, 
     if (!(torch::isfinite(scale32).all().item<bool>() && (scale32 > 0).all().item<bool>())) {
       throw Error(where + ": tensor '" + s->first + "' holds a scale that is not a finite positive number");
     }
-    std::vector<int64_t> shape(static_cast<size_t>(t.dim()), 1);
-    shape[0] = t.size(0);
-    out.emplace(name, t.to(at::kFloat) * scale32.view(shape));
-    if (int8) {
-      int8->emplace(name, t);
-      int8->emplace(s->first, scale32);
-    }
+    out.emplace(name, t);
+    out.emplace(s->first, scale32);
   }
   return out;
+}
+
+at::Tensor dequantize(const at::Tensor& q, const at::Tensor& scale) {
+  std::vector<int64_t> shape(static_cast<size_t>(q.dim()), 1);
+  shape[0] = q.size(0);
+  return q.to(at::kFloat) * scale.to(at::kFloat).view(shape);
 }
 
 }  // namespace mulan::model

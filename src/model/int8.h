@@ -18,11 +18,15 @@ bool is_int8_weight(const std::string& name, const at::Tensor& t);
 // Float tensors -> the tensors of an int8 file.
 TensorMap quantize_weights(const TensorMap& floats);
 
-// The tensors of an int8 file -> float tensors (q * scale), validating every pair: an int8
-// tensor without its scale, a scale without its int8 tensor, a scale of the wrong shape, or one
-// that is not a finite positive number is refused, naming `where` and the tensor. int8 (when
-// given) receives the stored int8 tensors and scales under their file names.
-TensorMap dequantize_weights(const TensorMap& stored, const std::string& where, TensorMap* int8);
+// Checks the tensors of a file against the rule: with int8 (config.json "quantization":
+// "int8"), an int8 tensor without its scale, a scale without its int8 tensor, a scale of the
+// wrong shape or one that is not a finite positive number, and int8 in anything but a weight
+// are refused; without it, any int8 tensor is. Errors name `where` and the tensor. Returns the
+// int8 tensors and their scales (float32) under their file names.
+TensorMap check_int8_tensors(const TensorMap& stored, bool int8, const std::string& where);
+
+// q * scale, per output channel (the first dimension), in float32.
+at::Tensor dequantize(const at::Tensor& q, const at::Tensor& scale);
 
 inline constexpr char kScaleSuffix[] = "_scale";
 

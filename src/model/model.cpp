@@ -58,7 +58,9 @@ namespace {
 // Builds the towers from a seed without touching the state of torch's global generator, which
 // the modules' constructors and initialisers draw from: its state is put back afterwards, and
 // one model is built at a time, so that a seed always gives the same weights.
-model::MulanModel build_net(const MulanConfig& config, uint64_t seed) {
+// initialise = false: only what the modules' constructors do (for a load, which overwrites every
+// tensor: Hugging Face's initialisation of bert-base alone took most of a second).
+model::MulanModel build_net(const MulanConfig& config, uint64_t seed, bool initialise = true) {
   static std::mutex building;
   std::lock_guard<std::mutex> one_at_a_time(building);
   at::Generator gen = at::detail::getDefaultCPUGenerator();  // a handle on the one global generator
@@ -74,8 +76,8 @@ model::MulanModel build_net(const MulanConfig& config, uint64_t seed) {
   model::MulanModel net{nullptr};
   try {
     net = model::MulanModel(config);
-    if (net->audio) model::init_audio_weights(*net->audio);
-    if (net->text) model::init_bert_weights(*net->text);
+    if (initialise && net->audio) model::init_audio_weights(*net->audio);
+    if (initialise && net->text) model::init_bert_weights(*net->text);
   } catch (...) {
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(saved);
@@ -113,25 +115,23 @@ void attach_int8(model::MulanModelImpl& net, const TensorMap& int8) {
 }  // namespace
 
 Model Model::from_stored(const MulanConfig& config, const TensorMap& stored, const std::string& where, c10::Device device) {
-  TensorMap int8;
-  TensorMap tensors;
-  if (config.quantization == "int8") {
-    tensors = model::dequantize_weights(stored, where, &int8);
-  } else {
-    for (const auto& [name, t] : stored) {
-      if (t.scalar_type() == at::kChar) {
-        throw Error(where + ": tensor '" + name + "' is int8, but config.json has no \"quantization\": \"int8\"");
-      }
-    }
-    tensors = stored;
-  }
+  // An int8 file's weights become float one at a time, in load_state.
+  TensorMap int8 = model::check_int8_tensors(stored, config.quantization == "int8", where);
   // Before a tower is built: a config that asks for more layers or wider ones than the file holds
   // would otherwise allocate all of them first.
   model::ShapeMap shapes;
-  for (const auto& [name, t] : tensors) shapes.emplace(name, t.sizes().vec());
+  for (const auto& [name, t] : stored) {
+    if (!int8.count(name) || !name.ends_with(model::kScaleSuffix)) shapes.emplace(name, t.sizes().vec());
+  }
   model::check_weights_fit_config(shapes, config, where);
-  Model m = init(config, 0, c10::Device(c10::kCPU));
-  m.load_state(tensors, where);
+  config.validate(where);
+  Model m;
+  m.impl_ = std::make_shared<Impl>();
+  m.impl_->config = config;
+  m.impl_->net = build_net(config, 0, /*initialise=*/false);  // every tensor is replaced below
+  m.impl_->net->eval();
+  m.impl_->device = c10::Device(c10::kCPU);
+  m.load_state(stored, where);
   m.impl_->net->to(device);
   m.impl_->device = device;
   m.impl_->int8 = std::move(int8);
@@ -139,13 +139,22 @@ Model Model::from_stored(const MulanConfig& config, const TensorMap& stored, con
   return m;
 }
 
-Model Model::load(const std::string& dir, c10::Device device) {
+Model Model::load(const std::string& dir, c10::Device device, Towers towers) {
   const std::string config_path = (fs::path(dir) / "config.json").string();
   if (!fs::exists(dir)) throw FileNotFound(file_error(dir, "no such model directory"));
   if (!fs::is_directory(dir)) throw Error(file_error(dir, "is not a model directory"));
-  const MulanConfig config = load_config(config_path);
+  MulanConfig config = load_config(config_path);
+  if (towers == Towers::audio && !config.audio) throw Error(file_error(dir, "holds no audio tower"));
+  if (towers == Towers::text && !config.text) throw Error(file_error(dir, "holds no text tower"));
+  if (towers == Towers::audio) config.text.reset();
+  if (towers == Towers::text) config.audio.reset();
   const std::string weights = (fs::path(dir) / "model.safetensors").string();
-  Model m = from_stored(config, read_safetensors(weights).tensors, "'" + weights + "'", device);  // bounded by the file's size
+  TensorMap stored = read_safetensors(weights).tensors;  // bounded by the file's size
+  if (towers != Towers::both) {  // the other tower's tensors are not checked or kept
+    const std::string other = towers == Towers::audio ? "text." : "audio.";
+    std::erase_if(stored, [&](const auto& item) { return item.first.starts_with(other); });
+  }
+  Model m = from_stored(config, stored, "'" + weights + "'", device);
   if (m.has_text()) {
     const std::string vocab = (fs::path(dir) / "vocab.txt").string();
     const int64_t lines = count_vocab_lines(vocab);
@@ -249,7 +258,9 @@ void Model::load_state(const TensorMap& tensors, const std::string& where) {
   std::map<std::string, at::Tensor> targets;
   for (const auto& item : impl_->net->named_parameters()) targets.emplace(item.key(), item.value());
   for (const auto& item : impl_->net->named_buffers()) targets.emplace(item.key(), item.value());
+  const bool int8 = is_int8();  // a weight may come as int8 q with its scale (checked by check_int8_tensors)
   for (const auto& [name, t] : tensors) {
+    if (int8 && name.ends_with(model::kScaleSuffix) && tensors.count(name.substr(0, name.size() - (sizeof(model::kScaleSuffix) - 1)))) continue;
     if (!targets.count(name)) throw Error(where + ": unexpected tensor '" + name + "' (the config has no place for it)");
   }
   for (auto& [name, target] : targets) {
@@ -261,11 +272,12 @@ void Model::load_state(const TensorMap& tensors, const std::string& where) {
       throw Error(where + ": tensor '" + name + "' has shape " + shape_str(it->second.sizes()) +
                   ", the config needs " + shape_str(target.sizes()));
     }
-    if (it->second.is_floating_point() != target.is_floating_point()) {
+    const bool quantized = int8 && it->second.scalar_type() == at::kChar && tensors.count(name + model::kScaleSuffix);
+    if (!quantized && it->second.is_floating_point() != target.is_floating_point()) {
       throw Error(where + ": tensor '" + name + "' has dtype " + c10::toString(it->second.scalar_type()) + ", expected " +
                   c10::toString(target.scalar_type()));
     }
-    const at::Tensor& t = it->second;
+    const at::Tensor t = quantized ? model::dequantize(it->second, tensors.at(name + model::kScaleSuffix)) : it->second;
     if (t.is_floating_point() && !torch::isfinite(t).all().item<bool>()) {
       throw Error(where + ": tensor '" + name + "' holds values that are not finite numbers (NaN or Inf)");
     }

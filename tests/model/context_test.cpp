@@ -291,6 +291,24 @@ TEST_F(ContextTest, DevicesAndParamsAreCheckedByName) {
   }
 }
 
+TEST_F(ContextTest, OneTowerAloneGivesTheSameEmbeddings) {
+  const auto both = Context::load(model());
+  ContextParams p = default_params();
+  p.towers = "audio";
+  const auto audio = Context::load(model(), p);
+  EXPECT_TRUE(audio->has_audio());
+  EXPECT_FALSE(audio->has_text());
+  EXPECT_THROW(audio->embed_texts({"x"}), Error);
+  const at::Tensor w = torch::randn({2, 64, 1000});
+  EXPECT_TRUE(torch::equal(audio->model().embed_windows(w), both->model().embed_windows(w)));
+  p.towers = "text";
+  const auto text = Context::load(model(), p);
+  EXPECT_FALSE(text->has_audio());
+  EXPECT_TRUE(torch::equal(text->embed_texts({"slow sad piano", "rock"}), both->embed_texts({"slow sad piano", "rock"})));
+  p.towers = "video";
+  EXPECT_TRUE(test::has_phrase(test::error_of([&] { Context::load(model(), p); }), "towers must be both, audio or text"));
+}
+
 TEST_F(ContextTest, AModelInTrainingModeIsRefusedNotSwitched) {
   Model m = Model::load(model());
   m.set_training(true);

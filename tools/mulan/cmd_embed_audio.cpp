@@ -19,7 +19,11 @@ namespace {
 struct EmbedAudioArgs {
   std::string model, out;
   std::vector<std::string> files;
-  ContextParams params = default_params();
+  ContextParams params = [] {
+    ContextParams p = default_params();
+    p.towers = "audio";  // the text tower is not read
+    return p;
+  }();
   bool windows = false;
 };
 

@@ -15,7 +15,11 @@ namespace mulan::cli {
 namespace {
 struct EmbedTextArgs {
   std::string model, out;
-  ContextParams params = default_params();
+  ContextParams params = [] {
+    ContextParams p = default_params();
+    p.towers = "text";  // the audio tower is not read
+    return p;
+  }();
   std::vector<std::string> texts;
 };
 
