@@ -22,6 +22,10 @@ void install_tower(const TowerImport& t, const std::string& model_dir, uint64_t 
   std::string vocab = t.vocab_path;
   if (fs::exists(fs::path(model_dir) / "config.json")) {
     const Model old = Model::load(model_dir);
+    if (old.is_int8()) {
+      throw UsageError(file_error(model_dir, "is an int8 model (made by mulan quantize): import into the float model, "
+                                             "then quantize it again"));
+    }
     config = old.config();
     existing = old.state();
     if (vocab.empty() && old.has_text()) vocab = (fs::path(model_dir) / "vocab.txt").string();

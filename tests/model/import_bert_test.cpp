@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "import/import_bert.h"
+#include "mulan/quantize.h"
 #include "mulan/presets.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
@@ -70,6 +71,13 @@ TEST(ImportBert, MapsEveryTensorAndDropsThePoolerAndHeads) {
   const auto again = model::import_bert(hf.dir, tmp.file("model"), 99, false);
   EXPECT_TRUE(again.projection_kept);
   EXPECT_TRUE(torch::equal(Model::load(tmp.file("model")).state().at("text.proj.weight"), before.at("text.proj.weight")));
+
+  // Not into an int8 directory (mulan quantize): that one is rebuilt from the float model.
+  quantize_model_dir(tmp.file("model"), tmp.file("int8"));
+  const std::string before8 = test::slurp(tmp.file("int8") + "/model.safetensors");
+  EXPECT_TRUE(test::has_phrase(test::error_of([&] { model::import_bert(hf.dir, tmp.file("int8"), 0, false); }),
+                               "is an int8 model"));
+  EXPECT_EQ(test::slurp(tmp.file("int8") + "/model.safetensors"), before8);
 }
 
 void expect_import_error(const std::string& hf, const std::string& out, const std::string& problem, bool drop_extra = false) {

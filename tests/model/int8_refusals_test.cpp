@@ -53,6 +53,7 @@ class Int8Refusals : public ::testing::Test {
 };
 
 const char* kWeight = "text.bert.encoder.layer.0.attention.self.query.weight";
+const std::string kWeightScale = std::string(kWeight) + "_scale";
 
 TEST_F(Int8Refusals, BadFilesAreRefusedNamingTheTensorOrField) {
   ASSERT_NO_THROW(Model::load(qdir_));
@@ -60,14 +61,14 @@ TEST_F(Int8Refusals, BadFilesAreRefusedNamingTheTensorOrField) {
                                "field 'quantization' must be \"int8\""));
   std::string e = error_of([&] { Model::load(variant("noconfig", nullptr, [](auto& c) { c.erase("quantization"); })); });
   EXPECT_TRUE(test::has_phrase(e, "is int8, but config.json has no \"quantization\": \"int8\"")) << e;
-  e = error_of([&] { Model::load(variant("noscale", [](TensorMap& t) { t.erase(std::string(kWeight) + "_scale"); })); });
+  e = error_of([&] { Model::load(variant("noscale", [](TensorMap& t) { t.erase(kWeightScale); })); });
   EXPECT_TRUE(test::has_phrase(e, std::string("int8 tensor '") + kWeight + "' has no scale")) << e;
   e = error_of([&] {
-    Model::load(variant("shape", [](TensorMap& t) { t[std::string(kWeight) + "_scale"] = torch::ones({3}); }));
+    Model::load(variant("shape", [](TensorMap& t) { t[kWeightScale] = torch::ones({3}); }));
   });
   EXPECT_TRUE(test::has_phrase(e, std::string(kWeight) + "_scale' must be float of shape [128]")) << e;
   e = error_of([&] {
-    Model::load(variant("zero", [](TensorMap& t) { t[std::string(kWeight) + "_scale"][7] = 0.0f; }));
+    Model::load(variant("zero", [](TensorMap& t) { t[kWeightScale][7] = 0.0f; }));
   });
   EXPECT_TRUE(test::has_phrase(e, "not a finite positive number")) << e;
   e = error_of([&] {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "model/int8.h"
 #include "model/linear.h"
 #include "model/mulan_model.h"
 #include "mulan/atomic_file.h"
@@ -79,8 +80,11 @@ void check_text(const std::string& preset, const std::vector<int64_t>& lengths, 
   if (at::hasMKLDNN()) {  // oneDNN's int8 kernels are in this LibTorch: the linear layers use them
     ASSERT_TRUE(model::int8_engine_available());
     auto& net = model::modules_of(const_cast<Model&>(q));
-    for (const auto& item : net.named_modules()) {
-      if (auto* l = item.value()->as<model::LinearImpl>()) EXPECT_TRUE(l->runs_int8()) << item.key();
+    for (const auto& item : net.named_modules()) {  // every layer large enough for int8 to pay
+      if (auto* l = item.value()->as<model::LinearImpl>()) {
+        EXPECT_EQ(l->runs_int8(), l->options.in_features() * l->options.out_features() >= model::LinearImpl::kMinInt8Weights)
+            << item.key();
+      }
     }
   }
   const auto [ids, mask] = token_batch(lengths, f.config().text->vocab_size);
@@ -100,13 +104,14 @@ void check_text(const std::string& preset, const std::vector<int64_t>& lengths, 
   // What is left is the per-call quantization of the activations (8 bits per tensor).
   EXPECT_LE(diff, max_diff);
   EXPECT_GE(min_cosine(got, ref), 0.999);
-  if (at::hasMKLDNN()) EXPECT_GT(diff, 1e-5) << "the int8 kernels did not run: this is float arithmetic";
+  if (at::hasMKLDNN() && preset == "base-resnet") EXPECT_GT(diff, 1e-5) << "the int8 kernels did not run: this is float arithmetic";
+  if (preset == "tiny") EXPECT_LE(diff, 1e-4) << "the tiny tower's layers are too small for int8 kernels: float on q * scale";
   EXPECT_GE(min_cosine(got, f.embed_tokens(ids, mask)), 0.998);
   EXPECT_NEAR(got.norm(2, 1).min().item<double>(), 1.0, 1e-5);
 }
 
 TEST(Int8Model, TinyFileFollowsTheRuleAndTextMatchesFloat64OnItsWeights) {
-  check_text("tiny", {3, 17, 128, 5, 64, 2, 40, 99}, 0.005);
+  check_text("tiny", {3, 17, 128, 5, 64, 2, 40, 99}, 1e-4);
 }
 
 TEST(Int8Model, BaseFileFollowsTheRuleAndTextMatchesFloat64OnItsWeights) {
@@ -140,6 +145,29 @@ TEST(Int8Model, AudioTowerSaveRoundTripAndThreads) {
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 5; ++i) got[static_cast<size_t>(t)] = q.embed_tokens(ids, mask);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) EXPECT_TRUE(torch::equal(g, alone));
+}
+
+// One int8 layer, many threads: the packed weights are shared read-only.
+TEST(Int8Model, AnInt8LayerGivesTheSameFromManyThreads) {
+  if (!model::int8_engine_available()) GTEST_SKIP() << "no int8 engine in this LibTorch";
+  torch::manual_seed(3);
+  model::Linear lin(768, 768);
+  const TensorMap q = model::quantize_weights({{"l.weight", lin->weight.detach().clone()}});
+  lin->set_int8(q.at("l.weight"), q.at("l.weight_scale"));
+  ASSERT_TRUE(lin->runs_int8());
+  const at::Tensor x = torch::randn({64, 768});
+  c10::InferenceMode guard;
+  const at::Tensor alone = lin(x);
+  std::vector<at::Tensor> got(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t) {
+    threads.emplace_back([&, t] {
+      c10::InferenceMode g;
+      for (int i = 0; i < 20; ++i) got[t] = lin(x);
     });
   }
   for (auto& t : threads) t.join();
