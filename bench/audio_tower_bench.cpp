@@ -41,6 +41,23 @@ BENCHMARK(BM_AudioTower)
     ->UseRealTime()
     ->MinTime(0.5);
 
+// The float tower against its int8 form (quantize_int8: `mulan quantize`), batch 8 (ResNet-50)
+// or 1 (AST), 2 threads. The ResNet runs float convolutions from the int8 file; the AST's
+// linear layers run int8 kernels.
+void BM_AudioTowerInt8(benchmark::State& state) {
+  torch::set_num_threads(2);
+  const mulan::Model f = audio_model(state.range(0));
+  const mulan::Model m = state.range(1) == 1 ? mulan::quantize_int8(f) : f;
+  const auto& a = *m.config().audio;
+  const int64_t batch = state.range(0) == 1 ? 1 : 8;
+  const at::Tensor w = torch::randn({batch, a.n_mels, a.window_frames});
+  for (auto _ : state) benchmark::DoNotOptimize(m.embed_windows(w));
+  state.counters["windows_per_s"] = benchmark::Counter(static_cast<double>(batch), benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(std::string(kPresets[state.range(0)]) + (state.range(1) == 1 ? " int8" : " float") +
+                 " batch=" + std::to_string(batch) + " threads=2");
+}
+BENCHMARK(BM_AudioTowerInt8)->ArgsProduct({{0, 1}, {0, 1}})->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
 std::string three_minutes() {
   const std::string path = (std::filesystem::temp_directory_path() / "mulan-bench-embed-3min.flac").string();
   if (std::filesystem::exists(path)) return path;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # mulan against PyTorch eager and ONNX Runtime, side by side, on the same weights and inputs
 # (issue 16): a base-resnet model from mulan init, 3 recordings of 90 s (44.1 kHz stereo FLAC),
-# 1,000 texts of 4 to 200 characters. Prints one table (whole process and model only) after
+# 1,000 texts of 4 to 200 characters; and mulan's int8 form of the model (mulan quantize). Prints one table (whole process and model only) after
 # checking that every side's embeddings agree (1e-4).
 #
 #   bench/compare/compare.sh [BUILD_DIR=build] [WORK_DIR=/tmp/mulan-compare]
@@ -21,6 +21,7 @@ if [[ ! -d $here/node_modules/onnxruntime-node ]]; then
   (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 fi
 [[ -f $work/model/model.safetensors ]] || "$mulan" init --preset base-resnet --seed 1 --out "$work/model" --force >/dev/null
+[[ -f $work/model-int8/model.safetensors ]] || "$mulan" quantize --model "$work/model" --out "$work/model-int8" --force 2>/dev/null
 [[ -f $work/inputs/texts.txt ]] || $py "$here/make_inputs.py" "$work/inputs"
 # The wall-clock seconds of a command (as a number Python reads: "4100e-3").
 seconds() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo "$(( (e - s) / 1000000 ))e-3"; }
@@ -28,6 +29,12 @@ seconds() { local s e; s=$(date +%s%N); "$@" >/dev/null; e=$(date +%s%N); echo "
 echo "compare: mulan" >&2
 t_mulan_audio=$(seconds "$mulan" embed-audio --model "$work/model" --out "$work/mulan_audio.npy" "$work"/inputs/audio/*.flac)
 t_mulan_text=$(seconds "$mulan" embed-text --model "$work/model" --out "$work/mulan_text.npy" < "$work/inputs/texts.txt")
+# Start-up and model load: the same command on one text (the text model alone is the difference).
+t_mulan_start=$(seconds "$mulan" embed-text --model "$work/model" --out "$work/one.npy" "one text")
+echo "compare: mulan int8 (mulan quantize)" >&2
+t_int8_audio=$(seconds "$mulan" embed-audio --model "$work/model-int8" --out "$work/int8_audio.npy" "$work"/inputs/audio/*.flac)
+t_int8_text=$(seconds "$mulan" embed-text --model "$work/model-int8" --out "$work/int8_text.npy" < "$work/inputs/texts.txt")
+t_int8_start=$(seconds "$mulan" embed-text --model "$work/model-int8" --out "$work/one.npy" "one text")
 # mulan's audio model alone: ResNet-50 windows per second at batch 8 (Google Benchmark).
 wps=$("$build/bench/bench_audio_tower" --benchmark_filter='BM_AudioTower/0/8/2/' --benchmark_format=json 2>/dev/null |
       $py -c "import json,sys; print(json.load(sys.stdin)['benchmarks'][0]['windows_per_s'])")
@@ -44,4 +51,5 @@ echo "compare: ONNX Runtime" >&2
 [[ -f $work/text.onnx ]] || $py "$here/export_onnx.py" "$work/model" "$work" 2>/dev/null
 node "$here/ort_run.js" "$work" 2
 echo "compare: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, $(date -u +%Y-%m-%d)"
-$py "$here/report.py" "$work" "$t_mulan_audio" "$t_mulan_text" "$t_torch_audio" "$t_torch_text" "$wps"
+$py "$here/report.py" "$work" "$t_mulan_audio" "$t_mulan_text" "$t_torch_audio" "$t_torch_text" "$wps" \
+  "$t_mulan_start" "$t_int8_audio" "$t_int8_text" "$t_int8_start"
