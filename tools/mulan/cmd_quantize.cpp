@@ -37,7 +37,7 @@ void register_quantize(CLI::App& app) {
       "quantize",
       "Write the int8 form of a model directory: every weight matrix and convolution kernel as int8 with a float "
       "scale per output channel (about 4x smaller). Every inference command loads it as it loads a float model; "
-      "its linear layers run int8 kernels on the CPU. Training refuses it.");
+      "its linear layers of 512 x 512 weights or more run int8 kernels on the CPU. Training refuses it.");
   auto a = std::make_shared<QuantizeArgs>();
   cmd->add_option("--model", a->model, "The float model directory")->required();
   cmd->add_option("--out", a->out, "The int8 model directory to write (not --model itself)")->required();
