@@ -10,6 +10,11 @@ bool is_int8_weight(const std::string& name, const at::Tensor& t) {
   return t.is_floating_point() && t.dim() >= 2 && name.ends_with(".weight");
 }
 
+std::string scaled_weight(const std::string& name) {
+  const std::string suffix = kScaleSuffix;
+  return name.ends_with(suffix) ? name.substr(0, name.size() - suffix.size()) : std::string();
+}
+
 TensorMap quantize_weights(const TensorMap& floats) {
   TensorMap out;
   for (const auto& [name, t] : floats) {
@@ -34,8 +39,7 @@ TensorMap check_int8_tensors(const TensorMap& stored, bool int8, const std::stri
       throw Error(where + ": tensor '" + name + "' is int8, but config.json has no \"quantization\": \"int8\"");
     }
     if (!int8) continue;
-    if (name.ends_with(kScaleSuffix)) {
-      const std::string weight = name.substr(0, name.size() - std::string(kScaleSuffix).size());
+    if (const std::string weight = scaled_weight(name); !weight.empty()) {
       const auto it = stored.find(weight);
       if (it == stored.end() || it->second.scalar_type() != at::kChar) {
         throw Error(where + ": tensor '" + name + "' is a scale, but '" + weight + "' is not an int8 tensor in the file");

@@ -30,4 +30,7 @@ at::Tensor dequantize(const at::Tensor& q, const at::Tensor& scale);
 
 inline constexpr char kScaleSuffix[] = "_scale";
 
+// "X.weight_scale" -> "X.weight"; "" for a name that is not a scale's.
+std::string scaled_weight(const std::string& name);
+
 }  // namespace mulan::model

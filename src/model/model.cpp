@@ -260,7 +260,7 @@ void Model::load_state(const TensorMap& tensors, const std::string& where) {
   for (const auto& item : impl_->net->named_buffers()) targets.emplace(item.key(), item.value());
   const bool int8 = is_int8();  // a weight may come as int8 q with its scale (checked by check_int8_tensors)
   for (const auto& [name, t] : tensors) {
-    if (int8 && name.ends_with(model::kScaleSuffix) && tensors.count(name.substr(0, name.size() - (sizeof(model::kScaleSuffix) - 1)))) continue;
+    if (int8 && tensors.count(model::scaled_weight(name))) continue;  // a weight's scale
     if (!targets.count(name)) throw Error(where + ": unexpected tensor '" + name + "' (the config has no place for it)");
   }
   for (auto& [name, target] : targets) {

@@ -34,9 +34,7 @@ QuantizeSummary quantize_model_dir(const std::string& model_dir, const std::stri
     }
     ++s.int8_tensors;
     const at::Tensor w = floats.at(name).to(at::kDouble);
-    std::vector<int64_t> shape(static_cast<size_t>(t.dim()), 1);
-    shape[0] = t.size(0);
-    const at::Tensor back = t.to(at::kDouble) * stored.at(name + model::kScaleSuffix).to(at::kDouble).view(shape);
+    const at::Tensor back = model::dequantize(t, stored.at(name + model::kScaleSuffix)).to(at::kDouble);
     const double peak = w.abs().max().item<double>();
     if (peak > 0) s.max_relative_error = std::max(s.max_relative_error, (w - back).abs().max().item<double>() / peak);
   }
