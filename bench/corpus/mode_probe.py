@@ -13,20 +13,14 @@ usage: bench/corpus/mode_probe.py CORPUS_DIR   (a `mulan synth` output: manifest
 import json, sys, numpy as np, torch, torchaudio
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
+from chroma import pitch_class_energy
 torch.set_num_threads(2)
 corpus=sys.argv[1]
 rows=[json.loads(l) for l in open(corpus + '/manifest.jsonl')]
 names=['C','C#','D','D#','E','F','F#','G','G#','A','A#','B']
 alias={'Db':'C#','Eb':'D#','Gb':'F#','Ab':'G#','Bb':'A#'}
-def chroma(x, sr, lo, hi):
-    n=4096; hop=2048
-    X=torch.stft(x, n, hop, window=torch.hann_window(n), return_complex=True).abs()**2  # [F,T]
-    f=np.arange(n//2+1)*sr/n
-    m=(f>=lo)&(f<=hi)
-    pc=np.round(12*np.log2(f[m]/261.63)).astype(int)%12
-    E=X[torch.from_numpy(m)].numpy()  # [Fm,T]
-    C=np.zeros((12,E.shape[1]))
-    np.add.at(C, pc, E)
+def chroma(x, sr, lo, hi):  # the mean over frames of each frame's share per pitch class
+    C=pitch_class_energy(x, sr, lo, hi)
     C=C/ (C.sum(0,keepdims=True)+1e-9)
     return C.mean(1)
 feats=[];y=[];keys=[];styles=[]

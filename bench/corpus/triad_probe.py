@@ -11,6 +11,7 @@ usage: bench/corpus/triad_probe.py CORPUS_DIR [MAX_CLIPS]   (a `mulan synth` out
 """
 import json, sys, numpy as np, torch, torchaudio
 from sklearn.metrics import roc_auc_score
+from chroma import pitch_class_energy
 torch.set_num_threads(2)
 corpus = sys.argv[1]
 limit = int(sys.argv[2]) if len(sys.argv) > 2 else 400
@@ -26,14 +27,7 @@ minor_share, is_minor, style = [], [], []
 for r in rows:
     x, sr = torchaudio.load(corpus + '/' + r['audio'])
     x = x.mean(0)
-    n = 4096
-    power = torch.stft(x, n, 1024, window=torch.hann_window(n), return_complex=True).abs() ** 2
-    f = np.arange(n // 2 + 1) * sr / n
-    band = (f >= 100) & (f <= 2000)
-    pitch_class = np.round(12 * np.log2(f[band] / 261.63)).astype(int) % 12
-    energy = power[torch.from_numpy(band)].numpy()
-    chroma = np.zeros((12, energy.shape[1]))
-    np.add.at(chroma, pitch_class, energy)
+    chroma = pitch_class_energy(x, sr, 100, 2000, hop=1024)
     chroma /= np.linalg.norm(chroma, axis=0, keepdims=True) + 1e-9
     best = (templates @ chroma).argmax(0)
     minor_share.append(np.mean(best % 2 == 1))
