@@ -15,6 +15,10 @@ namespace mulan::train {
 struct TaggerRun {
   TrainRun base;           // model, data, val, out, resume, stop_at, device, progress, config
   std::string labels;      // LABELS.txt: one label a line; line i is class i (audio.tagger_classes lines)
+  // When not empty, only these labels (each a line of `labels`) enter the loss; the others'
+  // head rows get no gradient. A curriculum: a hard label learnt alone first, then a second run
+  // from this one's model on every label (issue 18). Validation still scores every label.
+  std::vector<std::string> learn;
 };
 
 struct TaggerSummary {

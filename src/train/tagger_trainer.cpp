@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -65,6 +67,20 @@ torch::Tensor targets(const std::vector<data::Recording>& recs, const std::vecto
   return y;
 }
 
+// A resumed run learns what it started learning: its run.json names the --learn labels.
+void check_resumed_learn(const TrainRun& run, const std::vector<std::string>& learn) {
+  const std::filesystem::path path = std::filesystem::path(run.out_dir) / "run.json";
+  if (!run.resume || !std::filesystem::exists(path)) return;
+  std::ifstream in(path);
+  const nlohmann::json info = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (info.is_discarded() || !info.is_object()) return;
+  const std::vector<std::string> was = info.contains("learn") ? info["learn"].get<std::vector<std::string>>() : std::vector<std::string>{};
+  if (was != learn) {
+    auto list = [](const std::vector<std::string>& v) { return v.empty() ? std::string("every label") : nlohmann::json(v).dump(); };
+    throw Error(file_error(path.string(), "the run learns " + list(was) + ", not " + list(learn) + ": resume it with the same --learn"));
+  }
+}
+
 }  // namespace
 
 TaggerSummary pretrain_tagger(const TaggerRun& tr) {
@@ -82,6 +98,16 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     throw Error(tr.labels + ": " + std::to_string(labels.size()) + " labels, but " + run.model_dir + " has audio.tagger_classes = " +
                 std::to_string(ac.tagger_classes) + " (a model made with tagger_classes > 0 has a tagger head)");
   }
+  // The columns of the loss: every label, or those of --learn.
+  std::vector<int64_t> columns;
+  for (const std::string& l : tr.learn) {
+    const auto it = labels.find(l);
+    if (it == labels.end()) throw Error(file_error(tr.labels, "has no label '" + l + "' (asked to learn it)"));
+    if (std::find(columns.begin(), columns.end(), it->second) != columns.end()) throw Error("--learn names label '" + l + "' twice");
+    columns.push_back(it->second);
+  }
+  check_resumed_learn(run, tr.learn);
+  const torch::Tensor loss_columns = torch::tensor(columns, torch::kInt64).to(device);
   model::MulanModelImpl& net = training_modules(model);
 
   data::ManifestOptions read_options;
@@ -107,7 +133,12 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
       val_targets = targets(val_rows, mw.kept, labels);
     }
   }
-  loop.start(model, {{"task", "pretrain-tagger"}, {"model", run.model_dir}, {"data", run.data}, {"labels", tr.labels}}, notes);
+  nlohmann::json info = {{"task", "pretrain-tagger"}, {"model", run.model_dir}, {"data", run.data}, {"labels", tr.labels}};
+  if (!tr.learn.empty()) {
+    info["learn"] = tr.learn;
+    notes.push_back("learning " + std::to_string(columns.size()) + " of the " + std::to_string(labels.size()) + " labels");
+  }
+  loop.start(model, info, notes);
   data::PairLoader loader(sampler, loader_options(c, ac, loop.env().rank, loop.env().world), loop.first_step());
 
   std::vector<std::string> label_names(labels.size());  // column -> label
@@ -115,8 +146,13 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   TaggerSummary summary;
   StepHooks hooks;
   hooks.loss = [&](const data::PairBatch& batch, int64_t) {
-    const torch::Tensor logits = net.audio->tag_logits(batch.windows.to(device));
-    return torch::binary_cross_entropy_with_logits(logits, targets(sampler->recordings(), batch.recordings, labels).to(device));
+    torch::Tensor logits = net.audio->tag_logits(batch.windows.to(device));
+    torch::Tensor y = targets(sampler->recordings(), batch.recordings, labels).to(device);
+    if (!columns.empty()) {
+      logits = logits.index_select(1, loss_columns);
+      y = y.index_select(1, loss_columns);
+    }
+    return torch::binary_cross_entropy_with_logits(logits, y);
   };
   if (val_windows.defined()) {
     hooks.validate = [&](int64_t step) {

@@ -352,6 +352,39 @@ TEST_F(TrainCli, PretrainTaggerLearnsTheLabels) {
   EXPECT_NE(bad.err.find("tagger_classes = 3"), std::string::npos) << bad.err;
 }
 
+TEST_F(TrainCli, PretrainTaggerLearnsOnlyTheLabelsAskedFor) {
+  TempDir runs;
+  tagger_inputs(runs);
+  // No weight decay and the trunk at rate 0, so that a head row without gradient stays exactly.
+  const std::string args = tagger_args(runs, runs.file("run"), R"({"warmup_steps": 1, "lr": 0.003, "trunk_lr": 0, "weight_decay": 0, "steps": 4})");
+  const CommandResult first = run_cli(args + " --learn high --stop-at 2");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("learning 1 of the 3 labels"), std::string::npos) << first.err;
+  // A resume learns what the run started with.
+  const CommandResult other = run_cli(args + " --resume");
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.err.find("resume it with the same --learn"), std::string::npos) << other.err;
+  const CommandResult r = run_cli(args + " --resume --learn high");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["step"], 4) << r.out;
+  const TensorMap before = Model::load(runs.file("init")).state();
+  const TensorMap after = Model::load(runs.file("run/model")).state();
+  for (const char* name : {"audio.tagger.weight", "audio.tagger.bias"}) {
+    ASSERT_TRUE(before.count(name)) << name;
+    const torch::Tensor b = before.at(name), a = after.at(name);
+    // Rows 0 and 1 (low, middle) are not in the loss; row 2 (high) is.
+    EXPECT_TRUE(torch::equal(b.slice(0, 0, 2), a.slice(0, 0, 2))) << name;
+    EXPECT_FALSE(torch::equal(b[2], a[2])) << name;
+  }
+  std::ifstream info(runs.file("run/run.json"));
+  EXPECT_EQ(json::parse(info)["learn"], json::array({"high"}));
+  // A label the labels file lacks is refused, naming the file and the label.
+  const CommandResult bad = run_cli(tagger_args(runs, runs.file("run2"), "{}") + " --steps 2 --learn high,loud");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("labels.txt"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("'loud'"), std::string::npos) << bad.err;
+}
+
 // Hostile inputs (issue: a checkpoint that runs code, bombs, silent NaNs).
 
 TEST_F(TrainCli, APickledCheckpointOfAnEarlierVersionIsNeverOpened) {

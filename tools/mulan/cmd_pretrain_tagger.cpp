@@ -57,6 +57,10 @@ void register_pretrain_tagger(CLI::App& app) {
   cmd->add_option("--data", a->run.base.data, "Manifest (.jsonl) or WebDataset shards with \"labels\"")->required();
   cmd->add_option("--labels", a->run.labels, "Labels file: one label a line, line i = class i")->required();
   cmd->add_option("--out", a->run.base.out_dir, "Run directory")->required();
+  cmd->add_option("--learn", a->run.learn,
+                  "Only these labels (comma-separated, each a line of --labels) enter the loss; the rest of the head gets no "
+                  "gradient. For a curriculum: a hard label alone first, then a second run from RUN_DIR/model on every label")
+      ->delimiter(',');
   cmd->add_option("--val", a->run.base.val, "Validation manifest (default: the data's rows of split \"val\")");
   cmd->add_option("--config", a->config_path, "train.json with TrainConfig fields (the loss fields are not used)");
   cmd->add_option("--steps", a->steps, "Optimiser steps (default 1000)")->check(positive_number());
