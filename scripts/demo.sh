@@ -102,7 +102,7 @@ PY
 
 echo "== mulan search: three example searches over the test clips (top 3, with their true tags)"
 "$mulan" search --model "$out/model" --data "$out/corpus/manifest.jsonl" --split test --cache "$cache" --top 3 \
-  "slow sad piano music in a minor key" "fast loud rock with drums" "calm ambient music without drums"
+  "slow sad piano music in a minor key" "happy rock with organ in a major key" "calm ambient violin music in a minor key"
 
 echo "== mulan index build: the corpus as a searchable music library (then: mulan serve --index $out/library)"
 "$mulan" index build --model "$out/model" --out "$out/library" "$out/corpus/manifest.jsonl"
