@@ -33,6 +33,12 @@ struct TrainConfig {
   std::string loss = "mulan";       // "mulan" (spec 2) or "clip" (symmetric InfoNCE)
   double tau_min = 0.01;            // the temperature is clamped to [tau_min, 1]
   bool learn_tau = true;            // false freezes tau at the model's value
+  // The audio projection of `mulan train`: "learn" trains it (at lr); "tagger" sets it, when the
+  // run starts, to the model's tagger head (its C rows: the head's weights and biases; the other
+  // rows 0), so that the audio embedding is the pre-trained tagger's L2-normalised logits, and
+  // holds it there. The text tower then learns to meet an audio side that keeps what the tagger
+  // heard (docs/results.md: the contrastive stage otherwise loses the mode).
+  std::string audio_proj = "learn";
   // Which texts of a mined manifest (mulan mine) to train on: "filtered" reads each row's
   // "texts", "raw" its "texts_raw" (the same sources before the SF and LF filters; a row without
   // "texts_raw" uses "texts"), so one mining run serves the paper's filtering ablation.

@@ -81,13 +81,18 @@ void PairLoader::make_pair(int64_t step, int64_t slot, Pending& out) {
       continue;
     }
     Rng rng(mix_seed(spec.seed, 0x43524f50ULL));
-    at::Tensor window = audio::random_crop(full, options_.window_frames, pad_value_, rng).clone();
+    // audio::random_crop, with its start kept.
+    const int64_t frames = full.size(1), positions = std::max<int64_t>(1, frames - options_.window_frames + 1);
+    const int64_t start = audio::random_window_start(frames, options_.window_frames, rng);
+    at::Tensor window = audio::cut_windows(full, {start}, options_.window_frames, pad_value_)[0].clone();
     if (options_.spec_augment) audio::spec_augment_(window, options_.spec_augment_config, rng);
     std::lock_guard<std::mutex> lock(mutex_);
     out.windows[slot] = window;
     out.texts[slot] = spec.source.empty() ? std::string() : r.texts.at(spec.source)[spec.text];
     out.sources[slot] = spec.source;
     out.recordings[slot] = rec;
+    out.crop_starts[slot] = start;
+    out.crop_positions[slot] = positions;
     return;
   }
   throw Error("no readable recording left in the training data");
@@ -124,6 +129,8 @@ void PairLoader::work() {
         p.texts.resize(b);
         p.sources.resize(b);
         p.recordings.resize(b);
+        p.crop_starts.resize(b);
+        p.crop_positions.resize(b);
         p.remaining = b;
       }
       target = &p;
@@ -169,6 +176,8 @@ PairBatch PairLoader::next() {
   out.texts = std::move(p.texts);
   out.recordings = std::move(p.recordings);
   out.sources = std::move(p.sources);
+  out.crop_starts = std::move(p.crop_starts);
+  out.crop_positions = std::move(p.crop_positions);
   return out;
 }
 

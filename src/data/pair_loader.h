@@ -46,6 +46,9 @@ struct PairBatch {
   std::vector<std::string> texts;   // B texts
   std::vector<int64_t> recordings;  // B recording indices (into the sampler's recordings)
   std::vector<std::string> sources; // B text sources
+  // Where each window was cut: its first frame, and how many first frames its recording allows
+  // (1 when the recording fits the window), so that a fixed audio side can reuse its embedding.
+  std::vector<int64_t> crop_starts, crop_positions;
 };
 
 class PairLoader {
@@ -70,7 +73,7 @@ class PairLoader {
   struct Pending {
     std::vector<at::Tensor> windows;
     std::vector<std::string> texts, sources;
-    std::vector<int64_t> recordings;
+    std::vector<int64_t> recordings, crop_starts, crop_positions;
     int64_t remaining = 0;
   };
   void work();

@@ -214,7 +214,7 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
   auto& param_groups = optimizer.param_groups();
   if (info.groups.size() != param_groups.size()) {
     throw Error(file_error(path, "checkpoint has " + std::to_string(info.groups.size()) + " optimiser parameter groups, this run has " +
-                                     std::to_string(param_groups.size()) + " (another trunk_lr, text_trunk_lr or learn_tau?)"));
+                                     std::to_string(param_groups.size()) + " (another trunk_lr, text_trunk_lr, learn_tau or audio_proj?)"));
   }
   struct Restore {
     torch::Tensor param;

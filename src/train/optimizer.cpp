@@ -24,6 +24,11 @@ Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config) {
       continue;
     }
     if (!p.value().requires_grad()) continue;
+    // audio_proj "tagger": the projection is held at the tagger head (set by mulan train).
+    if (config.audio_proj == "tagger" && p.key().starts_with("audio.proj.")) {
+      p.value().set_requires_grad(false);
+      continue;
+    }
     const int part = is_head_parameter(p.key()) ? 2 : text_apart && p.key().starts_with("text.") ? 1 : 0;
     // A part at rate 0 is frozen: no gradient is computed for it (a frozen audio trunk then
     // runs its forward pass without building a graph) and it does not count in the clipping norm.

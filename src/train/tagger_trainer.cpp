@@ -89,6 +89,9 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
   // mean BCE over its own batch, the global loss the mean of theirs.
   TrainLoop loop(run, "mulan pretrain-tagger", "pre-training", LossScope::process);
   const TrainConfig& c = loop.config();
+  if (c.audio_proj != "learn") {
+    throw Error("the train config's field 'audio_proj' is a setting of mulan train: pretrain-tagger never trains the projection");
+  }
   const c10::Device device = loop.device();
   Model model = Model::load(run.model_dir, device);
   if (!model.has_audio()) throw Error(run.model_dir + ": the model has no audio tower");

@@ -40,6 +40,7 @@ void TrainConfig::validate(const std::string& where) const {
     bad("loss", std::string("is wrong: ") + e.what());
   }
   if (!(tau_min > 0 && tau_min <= 1)) bad("tau_min", "must be in (0, 1]");
+  if (audio_proj != "learn" && audio_proj != "tagger") bad("audio_proj", "must be \"learn\" or \"tagger\"");
   if (text_variant != "filtered" && text_variant != "raw") bad("text_variant", "must be \"filtered\" or \"raw\"");
   double total = 0;
   for (const auto& [source, w] : source_ratio) {
@@ -82,6 +83,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
                      {"loss", c.loss},
                      {"tau_min", c.tau_min},
                      {"learn_tau", c.learn_tau},
+                     {"audio_proj", c.audio_proj},
                      {"text_variant", c.text_variant},
                      {"source_ratio", c.source_ratio},
                      {"spec_augment", c.spec_augment},
@@ -121,6 +123,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   r.get("loss", c.loss, false);
   r.get("tau_min", c.tau_min, false);
   r.get("learn_tau", c.learn_tau, false);
+  r.get("audio_proj", c.audio_proj, false);
   r.get("text_variant", c.text_variant, false);
   r.get("source_ratio", c.source_ratio, false);
   r.get("spec_augment", c.spec_augment, false);

@@ -3,11 +3,13 @@
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "data/pair_loader.h"
 #include "model/mulan_model.h"
+#include "train/audio_memo.h"
 #include "mulan/error.h"
 #include "mulan/model.h"
 #include "mulan/tokenizer.h"
@@ -18,6 +20,35 @@
 #include "train/validation.h"
 
 namespace mulan::train {
+namespace {
+
+// audio_proj "tagger": the projection becomes the tagger head, its rows padded with zero rows,
+// so that the audio embedding is the tagger's L2-normalised logits; make_optimizer holds it there.
+void set_audio_proj_to_tagger(model::AudioTowerImpl& tower, const std::string& model_dir) {
+  const std::string field = "train config field 'audio_proj' \"tagger\"";
+  if (!tower.tagger) {
+    throw Error(file_error(model_dir, "has no tagger head (audio.tagger_classes = 0), which the " + field +
+                                          " needs: train from a model of mulan pretrain-tagger"));
+  }
+  if (tower.tagger_norm) {
+    throw Error(file_error(model_dir, "reads its tagger head through a LayerNorm (audio.tagger_norm), which a linear projection "
+                                      "cannot hold: the " + field + " needs a plain linear head"));
+  }
+  const int64_t classes = tower.tagger->weight.size(0), dim = tower.proj->weight.size(0);
+  if (classes > dim) {
+    throw Error(file_error(model_dir, "has " + std::to_string(classes) + " tagger classes, more than the " + std::to_string(dim) +
+                                          " embedding dimensions the " + field + " can hold"));
+  }
+  torch::NoGradGuard no_grad;
+  tower.proj->weight.zero_();
+  tower.proj->weight.slice(0, 0, classes).copy_(tower.tagger->weight);
+  if (tower.proj->bias.defined()) {
+    tower.proj->bias.zero_();
+    if (tower.tagger->bias.defined()) tower.proj->bias.slice(0, 0, classes).copy_(tower.tagger->bias);
+  }
+}
+
+}  // namespace
 
 TrainSummary train(const TrainRun& run) {
   // Data parallel when started by torchrun & co. (WORLD_SIZE > 1): every process gathers every
@@ -31,6 +62,8 @@ TrainSummary train(const TrainRun& run) {
   const text::Tokenizer tokenizer = load_tokenizer(run.model_dir, model);
   const AudioConfig& ac = *model.config().audio;
   const LossKind kind = loss_kind_from_string(c.loss);
+  // A resumed run's checkpoint then restores the same rows.
+  if (c.audio_proj == "tagger") set_audio_proj_to_tagger(*net.audio, run.model_dir);
 
   data::ManifestOptions read_options;
   read_options.require_texts = true;
@@ -50,13 +83,21 @@ TrainSummary train(const TrainRun& run) {
     if (!val->bad.empty()) data.notes.push_back(std::to_string(val->bad.size()) + " validation recordings unreadable, first: " + val->bad.front().where + ": " + val->bad.front().reason);
   }
 
+  // A frozen trunk without SpecAugment runs once per window (MULAN_TEST_NO_AUDIO_MEMO: every
+  // step, for the test that compares the two).
+  std::unique_ptr<AudioMemo> memo;
+  if (audio_trunk_fixed(c) && !std::getenv("MULAN_TEST_NO_AUDIO_MEMO")) {
+    memo = std::make_unique<AudioMemo>();
+    data.notes.push_back("the audio trunk is fixed (trunk_lr 0, no SpecAugment): it runs once per training window, the projection every step");
+  }
+
   loop.start(model, {{"model", run.model_dir}, {"data", run.data}, {"val", run.val}, {"device", run.device}}, data.notes);
   data::PairLoader loader(sampler, loader_options(c, ac, loop.env().rank, loop.env().world), loop.first_step());
 
   TrainSummary summary;
   StepHooks hooks;
   hooks.loss = [&](const data::PairBatch& batch, int64_t) {
-    torch::Tensor a = net.audio->forward(batch.windows.to(device));
+    torch::Tensor a = memo ? memo->embed(*net.audio, batch, device) : net.audio->forward(batch.windows.to(device));
     torch::Tensor t = text_forward_grouped(*net.text, tokenizer, batch.texts, device);
     if (Distributed* dist = loop.distributed()) {  // the loss of the global batch
       a = dist->gather_rows(a);
@@ -69,7 +110,10 @@ TrainSummary train(const TrainRun& run) {
   hooks.whole_gradient = {net.log_tau};
   auto tau = [&] { return temperature(net.log_tau.detach().cpu(), c.tau_min).item<double>(); };
   hooks.tau = tau;
-  hooks.columns = [&](nlohmann::json& row) { row["tau"] = tau(); };
+  hooks.columns = [&](nlohmann::json& row) {
+    row["tau"] = tau();
+    if (memo) row["audio_windows_embedded"] = memo->embedded();  // trunk passes; stops growing once every window is known
+  };
   if (val) {
     hooks.validate = [&](int64_t step) {
       const ValidationResult v = run_validation(net, tokenizer, *val, c.val_batch, kind, c.tau_min, device);

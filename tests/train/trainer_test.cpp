@@ -312,6 +312,108 @@ TEST_F(TrainCli, AFrozenAudioTrunkKeepsItsWeightsAndBatchNormStatistics) {
   EXPECT_GT(trunk, statistics);
 }
 
+TEST_F(TrainCli, AnAudioProjectionHeldAtTheTaggerHeadEmbedsTheTaggersLogits) {
+  TempDir runs;
+  ASSERT_EQ(pretrain_tagger(runs, R"({"warmup_steps": 1, "lr": 0.003})", 3, 4).exit_code, 0);
+  const std::string tagger = runs.file("run/model");
+  std::ofstream(runs.file("held.json")) << R"({"audio_proj": "tagger", "trunk_lr": 0, "text_trunk_lr": 0.001, "lr": 0.001, "warmup_steps": 1})";
+  const std::string args = "train --model " + q(tagger) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
+                           q(runs.file("held")) + " --batch 4 --no-progress --val-every 2 --steps 3 --config " + q(runs.file("held.json"));
+  CommandResult r = run_cli(args + " --stop-at 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_cli(args + " --resume");  // the checkpoint restores the same projection
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const TensorMap before = Model::load(tagger).state();
+  const Model held = Model::load(runs.file("held/model"));
+  const TensorMap after = held.state();
+  // Rows 0..2 are the tagger head's (the head itself does not train here); rows 3..127 are 0.
+  for (const char* part : {"weight", "bias"}) {
+    const torch::Tensor head = before.at(std::string("audio.tagger.") + part), proj = after.at(std::string("audio.proj.") + part);
+    EXPECT_TRUE(torch::equal(after.at(std::string("audio.tagger.") + part), head)) << part;
+    ASSERT_EQ(proj.size(0), 128) << part;
+    EXPECT_TRUE(torch::equal(proj.slice(0, 0, 3), head)) << part;
+    EXPECT_EQ(proj.slice(0, 3).abs().max().item<float>(), 0.0f) << part;
+  }
+  // So the audio embedding is the tagger's logits, L2-normalised (float64 reference) ...
+  torch::manual_seed(5);
+  const AudioConfig& ac = *held.config().audio;
+  const torch::Tensor windows = torch::randn({3, ac.n_mels, ac.window_frames});
+  const torch::Tensor logits = held.tag_logits(windows).to(torch::kFloat64);
+  const torch::Tensor reference = logits / logits.norm(2, 1, true);
+  const torch::Tensor embedding = held.embed_windows(windows).to(torch::kFloat64);
+  EXPECT_LT((embedding.slice(1, 0, 3) - reference).abs().max().item<double>(), 1e-5);
+  EXPECT_EQ(embedding.slice(1, 3).abs().max().item<double>(), 0.0);
+  // ... while the text tower learns to meet it.
+  const char* text_weight = "text.bert.encoder.layer.0.attention.self.query.weight";
+  EXPECT_FALSE(torch::equal(before.at(text_weight), after.at(text_weight)));
+  std::ifstream saved(runs.file("held/train.json"));
+  EXPECT_EQ(json::parse(saved)["audio_proj"], "tagger");
+
+  // A model without a tagger head is refused before the run starts, in one line naming the model.
+  r = run_cli(train_args(runs.file("none")) + " --steps 2 --config " + q(runs.file("held.json")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("has no tagger head"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(dir_->file("init")), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  // pretrain-tagger never trains the projection: the field is refused there, and a wrong value anywhere.
+  r = run_cli(tagger_args(runs, runs.file("tagrun"), R"({"audio_proj": "tagger"})") + " --steps 2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("audio_proj"), std::string::npos) << r.err;
+  std::ofstream(runs.file("bad.json")) << R"({"audio_proj": "head"})";
+  r = run_cli(train_args(runs.file("bad")) + " --steps 2 --config " + q(runs.file("bad.json")));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("field 'audio_proj' must be \"learn\" or \"tagger\""), std::string::npos) << r.err;
+}
+
+TEST_F(TrainCli, AFrozenTrunkWithoutSpecAugmentRunsOncePerWindowAndResumesExactly) {
+  TempDir runs;
+  ASSERT_EQ(pretrain_tagger(runs, R"({"warmup_steps": 1, "lr": 0.003})", 3, 4).exit_code, 0);
+  // The projection held at the tagger head, and learnt.
+  for (const std::string proj : {"tagger", "learn"}) {
+    SCOPED_TRACE(proj);
+    std::ofstream(runs.file(proj + ".json")) << R"({"audio_proj": ")" + proj +
+                                                    R"(", "trunk_lr": 0, "text_trunk_lr": 0.001, "lr": 0.001, "warmup_steps": 1, "spec_augment": false})";
+    const auto args = [&](const std::string& out) {
+      return "train --model " + q(runs.file("run/model")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " + q(out) +
+             " --batch 4 --log-every 1 --no-progress --val-every 3 --steps 6 --config " + q(runs.file(proj + ".json"));
+    };
+    const std::string memo = runs.file(proj + "-memo"), every = runs.file(proj + "-every"), split = runs.file(proj + "-split");
+    CommandResult r = run_cli(args(memo));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.err.find("it runs once per training window"), std::string::npos) << r.err;
+    r = run_command("MULAN_TEST_NO_AUDIO_MEMO=1 " + std::string(MULAN_CLI) + " " + args(every));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("once per training window"), std::string::npos) << r.err;
+    const auto a = training_rows(memo + "/metrics.jsonl"), b = training_rows(every + "/metrics.jsonl");
+    ASSERT_EQ(a.size(), 6u);
+    ASSERT_EQ(b.size(), 6u);
+    for (size_t i = 0; i < a.size(); ++i) {
+      // The same pairs and the same model: a window through the trunk alone or in its batch
+      // differs in the rounding only.
+      const double la = a[i]["loss"].get<double>(), lb = b[i]["loss"].get<double>();
+      EXPECT_NEAR(la, lb, 1e-4 * std::abs(lb)) << "step " << i + 1;
+      EXPECT_FALSE(b[i].contains("audio_windows_embedded"));
+    }
+    // 9 training tones of 3 s, each shorter than the window (one place to cut it): 9 trunk
+    // passes in all, done within the first three steps of 4 pairs (an epoch), none after.
+    EXPECT_LE(a[0]["audio_windows_embedded"].get<int>(), 4);
+    EXPECT_EQ(a[2]["audio_windows_embedded"], 9) << a[2];
+    EXPECT_EQ(a[5]["audio_windows_embedded"], 9) << a[5];
+    // A resumed run starts with no trunk output kept and still gives the same losses bit for bit.
+    ASSERT_EQ(run_cli(args(split) + " --stop-at 4").exit_code, 0);
+    r = run_cli(args(split) + " --resume");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto c = training_rows(split + "/metrics.jsonl");
+    ASSERT_EQ(c.size(), 6u);
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"].get<double>(), c[i]["loss"].get<double>()) << "step " << i + 1;
+    EXPECT_EQ(slurp(memo + "/model/model.safetensors"), slurp(split + "/model/model.safetensors"));
+    // A learnt projection still learns through the kept trunk outputs.
+    const TensorMap before = Model::load(runs.file("run/model")).state(), after = Model::load(memo + "/model").state();
+    EXPECT_EQ(torch::equal(before.at("audio.proj.weight"), after.at("audio.proj.weight")), false);
+    if (proj == "tagger") EXPECT_TRUE(torch::equal(after.at("audio.proj.weight").slice(0, 0, 3), after.at("audio.tagger.weight")));
+  }
+}
+
 TEST_F(TrainCli, PretrainTaggerWithTheTrunkAtRateZeroIsALinearProbe) {
   TempDir runs;
   const CommandResult r = pretrain_tagger(runs, R"({"warmup_steps": 1, "lr": 0.003, "trunk_lr": 0})", 4, 4);
