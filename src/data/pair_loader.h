@@ -47,7 +47,7 @@ struct PairBatch {
   std::vector<int64_t> recordings;  // B recording indices (into the sampler's recordings)
   std::vector<std::string> sources; // B text sources
   // Where each window was cut: its first frame, and how many first frames its recording allows
-  // (1 when the recording fits the window), so that a fixed audio side can reuse its embedding.
+  // (1 when the recording fits the window), so that a frozen trunk's output can be reused.
   std::vector<int64_t> crop_starts, crop_positions;
 };
 

@@ -23,19 +23,20 @@ torch::Tensor AudioMemo::trunk_outputs(model::AudioTowerImpl& tower, const data:
     throw Error("audio memo: the batch does not say where each window was cut");
   }
   std::vector<torch::Tensor> rows(n);
-  std::vector<int64_t> fresh;  // windows of long recordings: embedded together, not kept
+  std::vector<int64_t> fresh;  // windows of long recordings, or past the memory: run together, not kept
   for (std::size_t i = 0; i < n; ++i) {
-    if (batch.crop_positions[i] > kMaxPositions) {
-      fresh.push_back(static_cast<int64_t>(i));
-      continue;
-    }
     const std::pair<int64_t, int64_t> key{batch.recordings[i], batch.crop_starts[i]};
     if (auto it = memo_.find(key); it != memo_.end()) {
       rows[i] = it->second;
       ++reused_;
       continue;
     }
-    rows[i] = tower.pooled(batch.windows[static_cast<int64_t>(i)].unsqueeze(0).to(device))[0];
+    if (batch.crop_positions[i] > kMaxPositions || bytes_ >= max_bytes_) {
+      fresh.push_back(static_cast<int64_t>(i));
+      continue;
+    }
+    rows[i] = tower.pooled(batch.windows[static_cast<int64_t>(i)].unsqueeze(0).to(device))[0].clone();
+    bytes_ += rows[i].numel() * static_cast<int64_t>(rows[i].element_size());
     memo_.emplace(key, rows[i]);
     ++embedded_;
   }

@@ -24,8 +24,12 @@ bool audio_trunk_fixed(const TrainConfig& c);
 class AudioMemo {
  public:
   // A recording that allows more first frames than this is cut somewhere new nearly every time:
-  // its windows are embedded with the batch at every step, not kept.
+  // its windows run through the trunk with their batch at every step, not kept.
   static constexpr int64_t kMaxPositions = 16;
+
+  // Keeps at most max_bytes of trunk outputs (mulan train gives it cache_mb); past that, new
+  // windows run through the trunk with their batch at every step.
+  explicit AudioMemo(int64_t max_bytes) : max_bytes_(max_bytes) {}
 
   // The batch's audio embeddings, [B, D] on device: the projection (with autograd when it
   // learns) of the trunk's pooled output. A window met before (same recording, same first frame)
@@ -40,6 +44,7 @@ class AudioMemo {
  private:
   torch::Tensor trunk_outputs(model::AudioTowerImpl& tower, const data::PairBatch& batch, c10::Device device);  // [B, pooled]
   std::map<std::pair<int64_t, int64_t>, torch::Tensor> memo_;  // (recording, first frame) -> [pooled]
+  int64_t max_bytes_, bytes_ = 0;
   int64_t reused_ = 0, embedded_ = 0;
 };
 

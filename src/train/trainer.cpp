@@ -87,7 +87,7 @@ TrainSummary train(const TrainRun& run) {
   // step, for the test that compares the two).
   std::unique_ptr<AudioMemo> memo;
   if (audio_trunk_fixed(c) && !std::getenv("MULAN_TEST_NO_AUDIO_MEMO")) {
-    memo = std::make_unique<AudioMemo>();
+    memo = std::make_unique<AudioMemo>(c.cache_mb << 20);
     data.notes.push_back("the audio trunk is fixed (trunk_lr 0, no SpecAugment): it runs once per training window, the projection every step");
   }
 

@@ -412,6 +412,20 @@ TEST_F(TrainCli, AFrozenTrunkWithoutSpecAugmentRunsOncePerWindowAndResumesExactl
     EXPECT_EQ(torch::equal(before.at("audio.proj.weight"), after.at("audio.proj.weight")), false);
     if (proj == "tagger") EXPECT_TRUE(torch::equal(after.at("audio.proj.weight").slice(0, 0, 3), after.at("audio.tagger.weight")));
   }
+  // The kept outputs share cache_mb's limit: with 0 MiB none is kept, and every step runs the
+  // trunk as before.
+  std::ofstream(runs.file("none.json"))
+      << R"({"audio_proj": "tagger", "trunk_lr": 0, "text_trunk_lr": 0.001, "lr": 0.001, "warmup_steps": 1, "spec_augment": false, "cache_mb": 0})";
+  const CommandResult r = run_cli("train --model " + q(runs.file("run/model")) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
+                                  q(runs.file("none")) + " --batch 4 --log-every 1 --no-progress --val-every 3 --steps 6 --config " +
+                                  q(runs.file("none.json")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto kept = training_rows(runs.file("none/metrics.jsonl")), every = training_rows(runs.file("tagger-every/metrics.jsonl"));
+  ASSERT_EQ(kept.size(), every.size());
+  for (size_t i = 0; i < kept.size(); ++i) {
+    EXPECT_EQ(kept[i]["audio_windows_embedded"], 0) << kept[i];
+    EXPECT_NEAR(kept[i]["loss"].get<double>(), every[i]["loss"].get<double>(), 1e-4 * std::abs(every[i]["loss"].get<double>()));
+  }
 }
 
 TEST_F(TrainCli, PretrainTaggerWithTheTrunkAtRateZeroIsALinearProbe) {
