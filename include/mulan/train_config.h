@@ -38,6 +38,9 @@ struct TrainConfig {
   // rows 0), so that the audio embedding is the pre-trained tagger's L2-normalised logits, and
   // holds it there. The text tower then learns to meet an audio side that keeps what the tagger
   // heard (docs/results.md: the contrastive stage otherwise loses the mode).
+  // "tagger-standardized" does the same, then standardises each logit over the training
+  // recordings' middle windows (row k: (logit_k - mean_k) / sd_k), so that every tag moves the
+  // embedding alike; it is what lets the demo model hear major and minor zero-shot.
   std::string audio_proj = "learn";
   // Which texts of a mined manifest (mulan mine) to train on: "filtered" reads each row's
   // "texts", "raw" its "texts_raw" (the same sources before the SF and LF filters; a row without

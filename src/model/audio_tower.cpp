@@ -29,8 +29,12 @@ torch::Tensor AudioTowerImpl::pooled(const torch::Tensor& spec) {
   return resnet ? resnet(x) : ast(x);
 }
 
+torch::Tensor AudioTowerImpl::project(const torch::Tensor& features) {
+  return nn::functional::normalize(proj(features), nn::functional::NormalizeFuncOptions().dim(-1));
+}
+
 torch::Tensor AudioTowerImpl::forward(const torch::Tensor& spec) {
-  return nn::functional::normalize(proj(pooled(spec)), nn::functional::NormalizeFuncOptions().dim(-1));
+  return project(pooled(spec));
 }
 
 torch::Tensor AudioTowerImpl::tag_logits(const torch::Tensor& spec) {

@@ -14,7 +14,9 @@ struct AudioTowerImpl : torch::nn::Module {
   AudioTowerImpl(const AudioConfig& c, int embed_dim);
   // spec: [B, F, T] log-mel windows -> [B, pooled_dim]
   torch::Tensor pooled(const torch::Tensor& spec);
-  // spec: [B, F, T] -> [B, d], unit rows
+  // features: [B, pooled_dim], pooled trunk outputs -> [B, d], unit rows
+  torch::Tensor project(const torch::Tensor& features);
+  // spec: [B, F, T] -> [B, d], unit rows: project(pooled(spec))
   torch::Tensor forward(const torch::Tensor& spec);
   // spec: [B, F, T] -> [B, tagger_classes] logits (sigmoid per class for probabilities)
   torch::Tensor tag_logits(const torch::Tensor& spec);

@@ -14,7 +14,7 @@ torch::Tensor AudioMemo::embed(model::AudioTowerImpl& tower, const data::PairBat
     torch::NoGradGuard no_grad;
     pooled = trunk_outputs(tower, batch, device);
   }
-  return torch::nn::functional::normalize(tower.proj(pooled), torch::nn::functional::NormalizeFuncOptions().dim(-1));
+  return tower.project(pooled);
 }
 
 torch::Tensor AudioMemo::trunk_outputs(model::AudioTowerImpl& tower, const data::PairBatch& batch, c10::Device device) {
@@ -28,7 +28,6 @@ torch::Tensor AudioMemo::trunk_outputs(model::AudioTowerImpl& tower, const data:
     const std::pair<int64_t, int64_t> key{batch.recordings[i], batch.crop_starts[i]};
     if (auto it = memo_.find(key); it != memo_.end()) {
       rows[i] = it->second;
-      ++reused_;
       continue;
     }
     if (batch.crop_positions[i] > kMaxPositions || bytes_ >= max_bytes_) {

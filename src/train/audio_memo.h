@@ -38,14 +38,13 @@ class AudioMemo {
   // numbers an uninterrupted one would.
   torch::Tensor embed(model::AudioTowerImpl& tower, const data::PairBatch& batch, c10::Device device);
 
-  int64_t reused() const { return reused_; }
   int64_t embedded() const { return embedded_; }
 
  private:
   torch::Tensor trunk_outputs(model::AudioTowerImpl& tower, const data::PairBatch& batch, c10::Device device);  // [B, pooled]
   std::map<std::pair<int64_t, int64_t>, torch::Tensor> memo_;  // (recording, first frame) -> [pooled]
   int64_t max_bytes_, bytes_ = 0;
-  int64_t reused_ = 0, embedded_ = 0;
+  int64_t embedded_ = 0;  // windows run through the trunk alone and kept
 };
 
 }  // namespace mulan::train

@@ -24,8 +24,8 @@ Optimizer make_optimizer(torch::nn::Module& model, const TrainConfig& config) {
       continue;
     }
     if (!p.value().requires_grad()) continue;
-    // audio_proj "tagger": the projection is held at the tagger head (set by mulan train).
-    if (config.audio_proj == "tagger" && p.key().starts_with("audio.proj.")) {
+    // audio_proj "tagger" (or "tagger-standardized"): the projection is held where mulan train set it.
+    if (config.audio_proj != "learn" && p.key().starts_with("audio.proj.")) {
       p.value().set_requires_grad(false);
       continue;
     }

@@ -40,7 +40,9 @@ void TrainConfig::validate(const std::string& where) const {
     bad("loss", std::string("is wrong: ") + e.what());
   }
   if (!(tau_min > 0 && tau_min <= 1)) bad("tau_min", "must be in (0, 1]");
-  if (audio_proj != "learn" && audio_proj != "tagger") bad("audio_proj", "must be \"learn\" or \"tagger\"");
+  if (audio_proj != "learn" && audio_proj != "tagger" && audio_proj != "tagger-standardized") {
+    bad("audio_proj", "must be \"learn\", \"tagger\" or \"tagger-standardized\"");
+  }
   if (text_variant != "filtered" && text_variant != "raw") bad("text_variant", "must be \"filtered\" or \"raw\"");
   double total = 0;
   for (const auto& [source, w] : source_ratio) {

@@ -129,6 +129,8 @@ class TrainLoop {
   // processes) or, on a new run, has rank 0 write RUN_DIR/train.json and RUN_DIR/run.json
   // (run_info). Opens metrics.jsonl (rank 0) and prints notes.
   void start(Model& model, const nlohmann::json& run_info, const std::vector<std::string>& notes);
+  // Before start() too: whether start() will continue from a checkpoint of RUN_DIR.
+  bool resuming() const { return from_checkpoint_; }
   // After start(): the first step of this start (the checkpoint's step, or 0).
   int64_t first_step() const { return meta_.step; }
   RunLog& log() { return *log_; }

@@ -22,10 +22,11 @@
 namespace mulan::train {
 namespace {
 
-// audio_proj "tagger": the projection becomes the tagger head, its rows padded with zero rows,
-// so that the audio embedding is the tagger's L2-normalised logits; make_optimizer holds it there.
-void set_audio_proj_to_tagger(model::AudioTowerImpl& tower, const std::string& model_dir) {
-  const std::string field = "train config field 'audio_proj' \"tagger\"";
+// audio_proj "tagger" / "tagger-standardized": the projection becomes the tagger head, its rows
+// padded with zero rows, so that the audio embedding is the tagger's L2-normalised logits;
+// make_optimizer holds it there.
+void set_audio_proj_to_tagger(model::AudioTowerImpl& tower, const std::string& model_dir, const std::string& value) {
+  const std::string field = "train config field 'audio_proj' \"" + value + "\"";
   if (!tower.tagger) {
     throw Error(file_error(model_dir, "has no tagger head (audio.tagger_classes = 0), which the " + field +
                                           " needs: train from a model of mulan pretrain-tagger"));
@@ -48,6 +49,52 @@ void set_audio_proj_to_tagger(model::AudioTowerImpl& tower, const std::string& m
   }
 }
 
+// "tagger-standardized": then row k becomes (logit_k - mean_k) / sd_k, the mean and the
+// (population) standard deviation of logit k over the middle windows of the training
+// recordings (at most kStandardizeRecordings of them, evenly spaced), the trunk in evaluation
+// mode. Raw logits share a large common part (every absent tag's logit is far below 0), so
+// their normalised vectors point nearly the same way and a tag that varies little (the mode)
+// hardly moves them; standardised, every tag moves the embedding alike (docs/results.md).
+// A logit that does not vary over those windows (sd < 1e-6) gets a zero row. Returns the
+// number of windows.
+constexpr size_t kStandardizeRecordings = 4096;
+int64_t standardize_audio_proj(model::AudioTowerImpl& tower, const std::vector<data::Recording>& train, const AudioConfig& ac,
+                            int64_t batch, c10::Device device) {
+  if (!tower.proj->bias.defined()) {
+    throw Error("the train config field 'audio_proj' \"tagger-standardized\" needs an audio projection with a bias");
+  }
+  const size_t stride = (train.size() + kStandardizeRecordings - 1) / kStandardizeRecordings;
+  std::vector<data::Recording> chosen;
+  for (size_t i = 0; i < train.size(); i += stride) chosen.push_back(train[i]);
+  const bool was_training = tower.is_training();
+  tower.eval();
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> logits;
+  constexpr size_t kChunk = 256;  // recordings whose windows are held at once
+  for (size_t s = 0; s < chosen.size(); s += kChunk) {
+    const std::vector<data::Recording> part(chosen.begin() + static_cast<std::ptrdiff_t>(s),
+                                            chosen.begin() + static_cast<std::ptrdiff_t>(std::min(s + kChunk, chosen.size())));
+    const MiddleWindows mw = middle_windows(part, ac.frontend_config(), ac.window_frames);
+    if (!mw.windows.defined()) continue;
+    for (int64_t b = 0; b < mw.windows.size(0); b += batch) {
+      logits.push_back(tower.tag_logits(mw.windows.slice(0, b, b + batch).to(device)).to(torch::kCPU, torch::kFloat64));
+    }
+  }
+  tower.train(was_training);
+  if (logits.empty() || torch::cat(logits).size(0) < 2) {
+    throw Error("the train config field 'audio_proj' \"tagger-standardized\" needs at least 2 readable training recordings");
+  }
+  const torch::Tensor all = torch::cat(logits);  // [N, classes]
+  const torch::Tensor mean = all.mean(0), sd = all.std(0, /*unbiased=*/false);
+  const torch::Tensor scale = torch::where(sd < 1e-6, torch::zeros_like(sd), 1.0 / sd);
+  const int64_t classes = all.size(1);
+  auto rows = tower.proj->weight.slice(0, 0, classes);
+  rows.copy_((rows.to(torch::kFloat64) * scale.unsqueeze(1)).to(rows.options()));
+  auto bias = tower.proj->bias.slice(0, 0, classes);
+  bias.copy_(((bias.to(torch::kFloat64) - mean) * scale).to(bias.options()));
+  return all.size(0);
+}
+
 }  // namespace
 
 TrainSummary train(const TrainRun& run) {
@@ -63,7 +110,7 @@ TrainSummary train(const TrainRun& run) {
   const AudioConfig& ac = *model.config().audio;
   const LossKind kind = loss_kind_from_string(c.loss);
   // A resumed run's checkpoint then restores the same rows.
-  if (c.audio_proj == "tagger") set_audio_proj_to_tagger(*net.audio, run.model_dir);
+  if (c.audio_proj != "learn") set_audio_proj_to_tagger(*net.audio, run.model_dir, c.audio_proj);
 
   data::ManifestOptions read_options;
   read_options.require_texts = true;
@@ -75,6 +122,11 @@ TrainSummary train(const TrainRun& run) {
   if (!sampler->unusable().empty()) {
     data.notes.push_back(std::to_string(sampler->unusable().size()) + " training recordings have no text of a source in source_ratio, first: " +
                          sampler->unusable().front().where);
+  }
+  if (c.audio_proj == "tagger-standardized" && !loop.resuming()) {  // else the checkpoint holds the rows
+    const int64_t n = standardize_audio_proj(*net.audio, data.train, ac, c.val_batch, device);
+    data.notes.push_back("the audio projection is the tagger head, each logit standardised over the middle windows of " +
+                         std::to_string(n) + " training recordings");
   }
   std::unique_ptr<ValidationSet> val;
   if (!data.val.empty()) {

@@ -10,8 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "mulan/audio.h"
+#include "mulan/frontend.h"
 #include "mulan/model.h"
 #include "mulan/safetensors.h"
+#include "mulan/windows.h"
 #include "util/sha256.h"
 #include "support/test_support.h"
 
@@ -362,7 +365,56 @@ TEST_F(TrainCli, AnAudioProjectionHeldAtTheTaggerHeadEmbedsTheTaggersLogits) {
   std::ofstream(runs.file("bad.json")) << R"({"audio_proj": "head"})";
   r = run_cli(train_args(runs.file("bad")) + " --steps 2 --config " + q(runs.file("bad.json")));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("field 'audio_proj' must be \"learn\" or \"tagger\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("field 'audio_proj' must be \"learn\", \"tagger\" or \"tagger-standardized\""), std::string::npos) << r.err;
+}
+
+TEST_F(TrainCli, AStandardizedTaggerProjectionGivesEveryLogitMeanZeroAndUnitSpreadOverTheTrainingClips) {
+  TempDir runs;
+  ASSERT_EQ(pretrain_tagger(runs, R"({"warmup_steps": 1, "lr": 0.003})", 3, 4).exit_code, 0);
+  const std::string tagger = runs.file("run/model");
+  std::ofstream(runs.file("z.json")) << R"({"audio_proj": "tagger-standardized", "trunk_lr": 0, "text_trunk_lr": 0.001, "lr": 0.001, "warmup_steps": 1})";
+  const std::string args = "train --model " + q(tagger) + " --data " + q(dir_->file("manifest.jsonl")) + " --out " +
+                           q(runs.file("z")) + " --batch 4 --no-progress --val-every 2 --steps 3 --config " + q(runs.file("z.json"));
+  CommandResult r = run_cli(args + " --stop-at 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("standardised over the middle windows of 9 training recordings"), std::string::npos) << r.err;
+  r = run_cli(args + " --resume");  // the checkpoint restores the rows; nothing is measured again
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("standardised"), std::string::npos) << r.err;
+  const Model before = Model::load(tagger), after = Model::load(runs.file("z/model"));
+  // The reference, in float64: the 9 training tones of 3 s, each one window (silence after it),
+  // through the public front end; their logits from the tagger's own head.
+  const AudioConfig& ac = *after.config().audio;
+  const audio::Frontend frontend(ac.frontend_config());
+  std::vector<torch::Tensor> windows;
+  for (int i = 0; i < 12; ++i) {
+    if (i % 4 == 3) continue;  // the val split
+    const std::vector<float> pcm = audio::decode(dir_->file("audio/t" + std::to_string(i) + ".wav"));
+    const torch::Tensor spec = frontend(torch::tensor(pcm));
+    windows.push_back(audio::cut_windows(spec, {0}, ac.window_frames, frontend.silence_value())[0]);
+  }
+  const torch::Tensor w = torch::stack(windows);
+  const torch::Tensor logits = before.tag_logits(w).to(torch::kFloat64);  // [9, 3]
+  const torch::Tensor mean = logits.mean(0), sd = logits.std(0, /*unbiased=*/false);
+  ASSERT_GT(sd.min().item<double>(), 1e-3);
+  // Row k of the projection is (logit_k - mean_k) / sd_k: over these clips, each of the 3
+  // coordinates before the normalisation has mean 0 and standard deviation 1 ...
+  const TensorMap state = after.state();
+  const torch::Tensor pw = state.at("audio.proj.weight").to(torch::kFloat64), pb = state.at("audio.proj.bias").to(torch::kFloat64);
+  const torch::Tensor pooled = after.pooled_audio(w).to(torch::kFloat64);
+  const torch::Tensor z = torch::matmul(pooled, pw.t()) + pb;  // [9, 128]
+  EXPECT_LT(z.slice(1, 0, 3).mean(0).abs().max().item<double>(), 1e-4) << z.slice(1, 0, 3);
+  EXPECT_LT((z.slice(1, 0, 3).std(0, false) - 1).abs().max().item<double>(), 1e-4) << z.slice(1, 0, 3);
+  EXPECT_EQ(z.slice(1, 3).abs().max().item<double>(), 0.0);
+  // ... and equals the standardised logits of the tagger it came from, which stays as it was.
+  const torch::Tensor reference = (logits - mean) / sd;
+  EXPECT_LT((z.slice(1, 0, 3) - reference).abs().max().item<double>(), 1e-4);
+  EXPECT_TRUE(torch::equal(state.at("audio.tagger.weight"), before.state().at("audio.tagger.weight")));
+  // The embedding is their L2-normalised form; the text tower learns to meet it.
+  const torch::Tensor embedding = after.embed_windows(w).to(torch::kFloat64);
+  EXPECT_LT((embedding.slice(1, 0, 3) - reference / reference.norm(2, 1, true)).abs().max().item<double>(), 1e-5);
+  std::ifstream saved(runs.file("z/train.json"));
+  EXPECT_EQ(json::parse(saved)["audio_proj"], "tagger-standardized");
 }
 
 TEST_F(TrainCli, AFrozenTrunkWithoutSpecAugmentRunsOncePerWindowAndResumesExactly) {
@@ -410,7 +462,9 @@ TEST_F(TrainCli, AFrozenTrunkWithoutSpecAugmentRunsOncePerWindowAndResumesExactl
     // A learnt projection still learns through the kept trunk outputs.
     const TensorMap before = Model::load(runs.file("run/model")).state(), after = Model::load(memo + "/model").state();
     EXPECT_EQ(torch::equal(before.at("audio.proj.weight"), after.at("audio.proj.weight")), false);
-    if (proj == "tagger") EXPECT_TRUE(torch::equal(after.at("audio.proj.weight").slice(0, 0, 3), after.at("audio.tagger.weight")));
+    if (proj == "tagger") {
+      EXPECT_TRUE(torch::equal(after.at("audio.proj.weight").slice(0, 0, 3), after.at("audio.tagger.weight")));
+    }
   }
   // The kept outputs share cache_mb's limit: with 0 MiB none is kept, and every step runs the
   // trunk as before.
