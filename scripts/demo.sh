@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # The main job: synthesise the built-in music corpus (mulan synth), pre-train the tiny preset's
 # audio tower on the training split's tags (mulan pretrain-tagger, as the paper pre-trains on
-# AudioSet), train both towers with the MuLan loss (mulan train), evaluate zero-shot tagging
-# and text-to-music retrieval on the test split, whose factor combinations and query phrasings
+# AudioSet: first the mode alone, then every tag), train the text tower with the MuLan loss
+# towards the tagger's frozen audio side (mulan train: the tag lists first, then every text), evaluate zero-shot tagging and
+# text-to-music retrieval on the test split, whose factor combinations and query phrasings
 # training never saw (mulan eval), search it, make the corpus a searchable library (mulan index
 # build, for mulan serve) and write a page of each training run (mulan report).
-# Everything goes to demo-out/ (or $DEMO_OUT): corpus/, init/, tagger-run/, run/, model/,
-# library/, results.json, and the pages tagger-run/report.html and run/report.html.
+# Everything goes to demo-out/ (or $DEMO_OUT): corpus/, init/, tagger-mode-run/, tagger-run/,
+# label-run/, run/, model/, library/, results.json, and each run's report.html.
 #
 # The sizes fit 15 minutes on 2 cores, build included (docs/results.md); override them for a
 # longer run:
-#   DEMO_CLIPS=2000 DEMO_TAGGER_STEPS=2500 DEMO_STEPS=2500 make demo
+#   DEMO_CLIPS=8000 DEMO_TAGGER_STEPS=2500 DEMO_STEPS=4000 make demo
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,13 +22,27 @@ case $build in
 esac
 [[ -x $mulan ]] || { echo "demo: no mulan CLI at $mulan (build it first: make demo)" >&2; exit 2; }
 out=${DEMO_OUT:-$root/demo-out}
-clips=${DEMO_CLIPS:-800}
-seconds=${DEMO_SECONDS:-30}
-steps=${DEMO_STEPS:-1200}
-tagger_steps=${DEMO_TAGGER_STEPS:-1000}
+clips=${DEMO_CLIPS:-4800}
+seconds=${DEMO_SECONDS:-5}
+steps=${DEMO_STEPS:-2000}
+tagger_steps=${DEMO_TAGGER_STEPS:-1200}
+# Before the contrastive stage proper, label_steps steps on the ASET label lists alone
+# ("Rock, Organ, Fast, Major, Happy, ..."): the text tower first learns what each tag word
+# means, then the sentences (docs/results.md, issue 18). 0 skips it.
+label_steps=${DEMO_LABEL_STEPS:-1000}
+# The mode first: the tagger learns major/minor (and happy/sad, which follow it) alone for
+# mode_steps steps of mode_batch clips before it learns every tag; learnt among the 43 tags
+# from the start, the mode's features never form (docs/results.md, issue 18). 0 skips it.
+mode_steps=${DEMO_MODE_STEPS:-1500}
+mode_batch=${DEMO_MODE_BATCH:-32}
+# Clips of 5 s, the tiny preset's window: each clip is one window.
+# The mode phase runs without SpecAugment, whose frequency masks hide the thirds.
 # The pre-trained audio trunk's rate in the contrastive stage: 0 keeps it as the tagger left it
-# (no gradients are computed for it and it runs in evaluation mode, BatchNorm statistics fixed,
-# so a step costs the text tower and the audio forward pass).
+# (no gradients are computed for it and it runs in evaluation mode, BatchNorm statistics fixed).
+# There the audio projection is held at the tagger head ("audio_proj": "tagger"), so the audio
+# embedding is the tagger's normalised logits and the text tower learns to meet it; with no
+# SpecAugment either, the trunk runs once per clip, and a step costs the text tower.
+# Any other rate lets the trunk and the projection learn (with SpecAugment).
 audio_trunk_lr=${DEMO_AUDIO_TRUNK_LR:-0}
 batch=${DEMO_BATCH:-64}
 seed=${DEMO_SEED:-1}
@@ -43,6 +58,17 @@ echo "== mulan init --preset tiny (vocabulary: the default one plus the corpus's
   --tagger-classes "$(wc -l < "$out/corpus/tags.txt")" --force
 
 model=$out/init
+if (( mode_steps > 0 )); then
+  echo "== mulan pretrain-tagger --learn major,minor,happy,sad: $mode_steps steps of $mode_batch clips (the mode first: alone, the audio tower learns to hear it)"
+  cat > "$out/tagger-mode.json" <<JSON
+{"steps": $mode_steps, "batch": $mode_batch, "lr": 0.002, "trunk_lr": 0.002, "warmup_steps": $(( mode_steps / 10 )), "spec_augment": false,
+ "val_every": $mode_steps, "checkpoint_every": $mode_steps, "log_every": 10, "seed": $seed}
+JSON
+  rm -rf "$out/tagger-mode-run"
+  "$mulan" pretrain-tagger --model "$model" --data "$out/corpus/manifest.jsonl" --labels "$out/corpus/tags.txt" \
+    --learn major,minor,happy,sad --out "$out/tagger-mode-run" --config "$out/tagger-mode.json" > "$out/tagger-mode-summary.json"
+  model=$out/tagger-mode-run/model
+fi
 if (( tagger_steps > 0 )); then
   echo "== mulan pretrain-tagger: $tagger_steps steps of $batch clips (the audio tower learns the training split's tags first, as the paper pre-trains on AudioSet)"
   cat > "$out/tagger.json" <<JSON
@@ -50,14 +76,29 @@ if (( tagger_steps > 0 )); then
  "val_every": $tagger_steps, "checkpoint_every": $tagger_steps, "log_every": 10, "seed": $seed}
 JSON
   rm -rf "$out/tagger-run"
-  "$mulan" pretrain-tagger --model "$out/init" --data "$out/corpus/manifest.jsonl" --labels "$out/corpus/tags.txt" \
+  "$mulan" pretrain-tagger --model "$model" --data "$out/corpus/manifest.jsonl" --labels "$out/corpus/tags.txt" \
     --out "$out/tagger-run" --config "$out/tagger.json" > "$out/tagger-summary.json"
   model=$out/tagger-run/model
 fi
 
+# With the trunk held, the audio projection is held too: at the tagger head, each logit
+# standardised over the training clips ("tagger-standardized"), so that the audio embedding is
+# the tagger's standardised logits, normalised, and every tag (the mode too) moves it alike.
+if [[ $audio_trunk_lr == 0 ]]; then audio_side='"audio_proj": "tagger-standardized", "spec_augment": false'; else audio_side='"audio_proj": "learn", "spec_augment": true'; label_steps=0; fi
+if (( label_steps > 0 )); then
+  echo "== mulan train: $label_steps steps of $batch pairs on the ASET label lists alone (the text tower learns the tag words first)"
+  cat > "$out/train-labels.json" <<JSON
+{"steps": $label_steps, "batch": $batch, "lr": 0.002, "trunk_lr": 0, "text_trunk_lr": 0.002, "warmup_steps": $(( label_steps / 10 )), $audio_side,
+ "source_ratio": {"aset": 1}, "val_every": $label_steps, "checkpoint_every": $label_steps, "log_every": 10, "seed": $seed}
+JSON
+  rm -rf "$out/label-run"
+  "$mulan" train --model "$model" --data "$out/corpus/manifest.jsonl" --out "$out/label-run" --config "$out/train-labels.json" \
+    > "$out/train-labels-summary.json"
+  model=$out/label-run/model
+fi
 echo "== mulan train: $steps steps of $batch pairs (the MuLan loss; validation on the val split)"
 cat > "$out/train.json" <<JSON
-{"steps": $steps, "batch": $batch, "lr": 0.002, "trunk_lr": $audio_trunk_lr, "text_trunk_lr": 0.002, "warmup_steps": $(( steps / 10 )),
+{"steps": $steps, "batch": $batch, "lr": 0.002, "trunk_lr": $audio_trunk_lr, "text_trunk_lr": 0.002, "warmup_steps": $(( steps / 10 )), $audio_side,
  "val_every": $(( steps / 4 > 0 ? steps / 4 : 1 )), "checkpoint_every": $(( steps / 4 > 0 ? steps / 4 : 1 )),
  "log_every": 10, "seed": $seed}
 JSON
@@ -110,8 +151,14 @@ echo "== mulan index build: the corpus as a searchable music library (then: mula
 
 echo "== mulan report: a page of each training run (metrics over the steps, settings; per-tag ROC-AUC of the test split)"
 pages=()
+if (( mode_steps > 0 )); then
+  pages+=("$("$mulan" report "$out/tagger-mode-run")")
+fi
 if (( tagger_steps > 0 )); then
   pages+=("$("$mulan" report "$out/tagger-run")")
+fi
+if (( label_steps > 0 )); then
+  pages+=("$("$mulan" report "$out/label-run")")
 fi
 pages+=("$("$mulan" report "$out/run" --eval "$out/tagging.json" "$out/retrieval.json")")
 echo "demo: done in $(( $(date +%s) - start )) s after the build; results in $out/results.json"

@@ -152,7 +152,7 @@ class Composer {
       const int root = key_at_or_above(ch.root, 40);
       return {root, root + 7, root + 12};
     }
-    const int root = key_at_or_above(ch.root, 50);
+    const int root = key_at_or_above(ch.root, 72);
     for (int iv : ch.intervals)
       if (iv < 12) keys.push_back(root + iv);
     return keys;

@@ -48,8 +48,8 @@ std::vector<Style> make_styles() {
     r.fills = true, r.crash_every = 4;
     r.comp = "x-x-x-x-x-x-x-x-", r.bass = "1-1-1-1-1-1-1-1-";
     r.melody_grid = 2, r.melody_density = 0.55, r.legato = 0.9, r.pentatonic = true;
-    r.major_progressions = {"I V vi IV", "I IV V IV", "I bVII IV I"};
-    r.minor_progressions = {"i bVI bIII bVII", "i bVII bVI bVII", "i iv bVII i"};
+    r.major_progressions = {"I IV I V", "I V IV I", "I I IV V"};
+    r.minor_progressions = {"i iv i v", "i bVI iv i", "i i iv v"};
     r.tempo_weights = {0.6, 1, 1};
     s.push_back(r);
   }
@@ -65,8 +65,8 @@ std::vector<Style> make_styles() {
     j.comp = "x-....x-........", j.bass = "w---w---w---w---";
     j.melody_grid = 2, j.melody_density = 0.7, j.legato = 0.8;
     j.swing = 0.66;
-    j.major_progressions = {"ii7 V7 Imaj7 vi7", "Imaj7 vi7 ii7 V7", "iii7 vi7 ii7 V7"};
-    j.minor_progressions = {"iim7b5 V7 i7 i7", "i7 iv7 iim7b5 V7"};
+    j.major_progressions = {"Imaj7 Imaj7 ii7 V7", "Imaj7 IVmaj7 Imaj7 V7"};
+    j.minor_progressions = {"i7 i7 iim7b5 V7", "i7 iv7 i7 V7"};
     s.push_back(j);
   }
   {
@@ -81,8 +81,8 @@ std::vector<Style> make_styles() {
     c.crash_every = 8;
     c.comp = "0-2-1-2-0-2-1-2-", c.bass = "1---5---1---5---";
     c.melody_grid = 2, c.melody_density = 0.6, c.legato = 0.85;
-    c.major_progressions = {"I IV V I", "I vi IV V", "I ii V I"};
-    c.minor_progressions = {"i iv V i", "i VI iv V", "i iio V i"};
+    c.major_progressions = {"I IV V I", "I IV I V", "I ii V I"};
+    c.minor_progressions = {"i iv V i", "i iv i V", "i iio V i"};
     c.p_drums = 0.2;
     c.tempo_weights = {1, 1, 0.6};
     s.push_back(c);
@@ -98,8 +98,8 @@ std::vector<Style> make_styles() {
     e.crash_every = 8;
     e.comp = "0213021302130213", e.bass = "1-8-1-8-1-8-1-8-";
     e.melody_grid = 1, e.melody_density = 0.35, e.legato = 0.7;
-    e.major_progressions = {"I V vi IV", "vi IV I V"};
-    e.minor_progressions = {"i bVI bIII bVII", "i bVI bVII i"};
+    e.major_progressions = {"I IV I V", "I V IV I"};
+    e.minor_progressions = {"i iv i v", "i bVI iv i"};
     e.tempo_weights = {0.5, 1, 1};
     s.push_back(e);
   }
@@ -114,8 +114,8 @@ std::vector<Style> make_styles() {
     a.comp = "x---------------", a.bass = "1-------1-------";
     a.melody_grid = 4, a.melody_density = 0.55, a.legato = 1.0;
     a.bars_per_chord = 2;
-    a.major_progressions = {"Imaj7 IVmaj7", "I vi IV I"};
-    a.minor_progressions = {"i7 bVImaj7", "i iv bVI i"};
+    a.major_progressions = {"Imaj7 IVmaj7", "I IV I V"};
+    a.minor_progressions = {"i7 iv7", "i iv i bVI"};
     a.p_drums = 0.35, a.p_loud = 0.3;
     a.tempo_weights = {1, 0.7, 0.4};
     s.push_back(a);
@@ -131,8 +131,8 @@ std::vector<Style> make_styles() {
     h.comp = "x-------..x-----", h.bass = "1-------..1-1---";
     h.melody_grid = 2, h.melody_density = 0.4, h.legato = 0.8, h.pentatonic = true;
     h.swing = 0.58, h.swing16 = true;
-    h.major_progressions = {"Imaj7 IVmaj7", "ii7 V7 Imaj7 vi7"};
-    h.minor_progressions = {"i7 iv7", "i7 bVImaj7 v7 i7"};
+    h.major_progressions = {"Imaj7 IVmaj7", "Imaj7 ii7 V7 Imaj7"};
+    h.minor_progressions = {"i7 iv7", "i7 iv7 v7 i7"};
     h.p_drums = 0.9;
     h.tempo_weights = {1, 1, 0.5};
     s.push_back(h);
@@ -147,8 +147,8 @@ std::vector<Style> make_styles() {
     f.drums = {{36, "x.......x......."}, {37, "....x.......x..."}, {54, "..x...x...x...x."}};
     f.comp = "0-2-3-1-0-2-3-1-", f.bass = "1-------5-------";
     f.melody_grid = 2, f.melody_density = 0.55, f.legato = 0.9, f.pentatonic = true;
-    f.major_progressions = {"I IV I V", "I V vi IV", "I IV V I"};
-    f.minor_progressions = {"i bVII bVI bVII", "i bIII bVII i"};
+    f.major_progressions = {"I IV I V", "I V IV I", "I IV V I"};
+    f.minor_progressions = {"i iv i v", "i bVII iv i"};
     f.p_drums = 0.6;
     s.push_back(f);
   }
@@ -181,7 +181,7 @@ std::vector<Style> make_styles() {
     g.melody_grid = 2, g.melody_density = 0.45, g.legato = 0.7, g.pentatonic = true;
     g.swing = 0.56;
     g.major_progressions = {"I IV I V", "I IV V IV"};
-    g.minor_progressions = {"i iv i iv", "i bVII i bVII"};
+    g.minor_progressions = {"i iv i iv", "i iv i v"};
     g.tempo_weights = {1, 1, 0.6};
     s.push_back(g);
   }
@@ -234,7 +234,7 @@ std::vector<Style> make_styles() {
     k.comp = "s..s..s.s.s..s.s", k.bass = "1-.1..8-.11..8.5";
     k.melody_grid = 1, k.melody_density = 0.4, k.legato = 0.5, k.pentatonic = true;
     k.major_progressions = {"I7 I7 IV7 I7", "I7 IV7"};
-    k.minor_progressions = {"i7 i7 iv7 i7", "i7 bVII7 i7 bVII7"};
+    k.minor_progressions = {"i7 i7 iv7 i7", "i7 iv7 i7 v7"};
     k.tempo_weights = {0.5, 1, 1};
     s.push_back(k);
   }

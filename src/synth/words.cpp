@@ -75,7 +75,7 @@ const std::vector<TagWords>& all_words() {
        {"with minor tonality", "built on a minor scale"},
        "Minor key"},
       // mood
-      {"happy", {"happy", "cheerful", "joyful", "bright", "feel-good"}, {"optimistic", "carefree"}, "Happy music"},
+      {"happy", {"happy", "cheerful", "joyful", "bright", "sunny"}, {"optimistic", "carefree"}, "Happy music"},
       {"sad", {"sad", "melancholic", "dark", "gloomy", "somber"}, {"heartbroken", "mournful"}, "Sad music"},
       {"calm", {"calm", "relaxing", "chill", "peaceful", "soothing"}, {"tranquil", "serene"}, "Tender music"},
       {"energetic",

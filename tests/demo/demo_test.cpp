@@ -24,7 +24,8 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   const std::string out = dir.file("demo");
   const std::string build = std::filesystem::path(MULAN_CLI).parent_path().parent_path().string();
   const CommandResult r = run_command("cd " + shell_quote(MULAN_SOURCE_DIR) + " && DEMO_OUT=" + shell_quote(out) +
-                                      " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_TAGGER_STEPS=150 DEMO_STEPS=300 DEMO_BATCH=32 bash scripts/demo.sh " +
+                                      " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_MODE_STEPS=60 DEMO_MODE_BATCH=16 DEMO_TAGGER_STEPS=150"
+                                      " DEMO_LABEL_STEPS=60 DEMO_STEPS=300 DEMO_BATCH=32 bash scripts/demo.sh " +
                                       shell_quote(build));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const json results = json::parse(std::ifstream(out + "/results.json"));
@@ -56,8 +57,9 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   EXPECT_NE(r.out.find("zero-shot tagging macro ROC-AUC"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\"happy rock with organ in a major key\""), std::string::npos) << r.out;
   EXPECT_TRUE(std::filesystem::exists(out + "/model/model.safetensors"));
-  // The two training runs' pages, the contrastive one with the test split's per-tag ROC-AUC.
-  for (const char* run : {"/tagger-run/report.html", "/run/report.html"}) {
+  // The four training runs' pages (the mode phase, the tagger, the label lists, the contrastive
+  // stage, this one with the test split's per-tag ROC-AUC).
+  for (const char* run : {"/tagger-mode-run/report.html", "/tagger-run/report.html", "/label-run/report.html", "/run/report.html"}) {
     EXPECT_NE(r.out.find("demo: training report (open it in a browser, no network needed): " + out + run), std::string::npos) << r.out;
   }
   EXPECT_NE(slurp(out + "/tagger-run/report.html").find("id=\"chart-val-tagging\""), std::string::npos);
