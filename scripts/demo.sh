@@ -25,7 +25,7 @@ out=${DEMO_OUT:-$root/demo-out}
 clips=${DEMO_CLIPS:-4800}
 seconds=${DEMO_SECONDS:-5}
 steps=${DEMO_STEPS:-2000}
-tagger_steps=${DEMO_TAGGER_STEPS:-1200}
+tagger_steps=${DEMO_TAGGER_STEPS:-1600}
 # Before the contrastive stage proper, label_steps steps on the ASET label lists alone
 # ("Rock, Organ, Fast, Major, Happy, ..."): the text tower first learns what each tag word
 # means, then the sentences (docs/results.md, issue 18). 0 skips it.

@@ -59,7 +59,7 @@ void set_audio_proj_to_tagger(model::AudioTowerImpl& tower, const std::string& m
 // number of windows.
 constexpr size_t kStandardizeRecordings = 4096;
 int64_t standardize_audio_proj(model::AudioTowerImpl& tower, const std::vector<data::Recording>& train, const AudioConfig& ac,
-                            int64_t batch, c10::Device device) {
+                               int64_t batch, c10::Device device) {
   if (!tower.proj->bias.defined()) {
     throw Error("the train config field 'audio_proj' \"tagger-standardized\" needs an audio projection with a bias");
   }
