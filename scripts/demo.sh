@@ -2,10 +2,11 @@
 # The main job: synthesise the built-in music corpus (mulan synth), pre-train the tiny preset's
 # audio tower on the training split's tags (mulan pretrain-tagger, as the paper pre-trains on
 # AudioSet: first the mode alone, then every tag), train the text tower with the MuLan loss
-# towards the tagger's frozen audio side (mulan train: the tag lists first, then every text), evaluate zero-shot tagging and
-# text-to-music retrieval on the test split, whose factor combinations and query phrasings
-# training never saw (mulan eval), search it, make the corpus a searchable library (mulan index
-# build, for mulan serve) and write a page of each training run (mulan report).
+# towards the tagger's frozen audio side (mulan train: the tag lists first, then every text),
+# evaluate zero-shot tagging and text-to-music retrieval on the test split, whose factor
+# combinations and query phrasings training never saw (mulan eval), search it, make the corpus
+# a searchable library (mulan index build, for mulan serve) and write a page of each training
+# run (mulan report).
 # Everything goes to demo-out/ (or $DEMO_OUT): corpus/, init/, tagger-mode-run/, tagger-run/,
 # label-run/, run/, model/, library/, results.json, and each run's report.html.
 #
@@ -39,8 +40,8 @@ mode_batch=${DEMO_MODE_BATCH:-32}
 # The mode phase runs without SpecAugment, whose frequency masks hide the thirds.
 # The pre-trained audio trunk's rate in the contrastive stage: 0 keeps it as the tagger left it
 # (no gradients are computed for it and it runs in evaluation mode, BatchNorm statistics fixed).
-# There the audio projection is held at the tagger head ("audio_proj": "tagger"), so the audio
-# embedding is the tagger's normalised logits and the text tower learns to meet it; with no
+# There the audio projection is held at the tagger head, each logit standardised (below), so the
+# audio embedding is the tagger's view of the clip and the text tower learns to meet it; with no
 # SpecAugment either, the trunk runs once per clip, and a step costs the text tower.
 # Any other rate lets the trunk and the projection learn (with SpecAugment).
 audio_trunk_lr=${DEMO_AUDIO_TRUNK_LR:-0}
