@@ -439,7 +439,7 @@ TEST(SfRules, TheSyntheticCorpusPhrasingsAreMusicButGeneralWordsAreNot) {
   const std::set<std::string> general = {"island",    "cuban",     "jamaican", "ivories",  "licorice stick",
                                          "unhurried", "leisurely", "moderate", "steady",   "moderately paced",
                                          "walking-pace", "quick",  "rapid",    "brisk",    "driving",
-                                         "pumping",   "low-volume"};
+                                         "pumping",   "low-volume", "sunny"};
   int phrasings = 0;
   for (const auto& w : synth::all_words()) {
     std::vector<std::string> all = w.words;
