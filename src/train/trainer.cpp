@@ -81,10 +81,10 @@ int64_t standardize_audio_proj(model::AudioTowerImpl& tower, const std::vector<d
     }
   }
   tower.train(was_training);
-  if (logits.empty() || torch::cat(logits).size(0) < 2) {
+  const torch::Tensor all = logits.empty() ? torch::Tensor() : torch::cat(logits);  // [N, classes]
+  if (!all.defined() || all.size(0) < 2) {
     throw Error("the train config field 'audio_proj' \"tagger-standardized\" needs at least 2 readable training recordings");
   }
-  const torch::Tensor all = torch::cat(logits);  // [N, classes]
   const torch::Tensor mean = all.mean(0), sd = all.std(0, /*unbiased=*/false);
   const torch::Tensor scale = torch::where(sd < 1e-6, torch::zeros_like(sd), 1.0 / sd);
   const int64_t classes = all.size(1);
