@@ -161,11 +161,7 @@ TaggerSummary pretrain_tagger(const TaggerRun& tr) {
     hooks.validate = [&](int64_t step) {
       net.eval();
       torch::NoGradGuard no_grad;
-      std::vector<torch::Tensor> logits;
-      for (int64_t s = 0; s < val_windows.size(0); s += c.val_batch) {
-        logits.push_back(net.audio->tag_logits(val_windows.slice(0, s, s + c.val_batch).to(device)).to(torch::kCPU, torch::kFloat32));
-      }
-      const torch::Tensor z = torch::cat(logits);
+      const torch::Tensor z = tag_logits_in_batches(*net.audio, val_windows, c.val_batch, device);
       summary.val_loss = torch::binary_cross_entropy_with_logits(z, val_targets).item<double>();
       const torch::Tensor zd = z.to(torch::kFloat64).contiguous();
       const torch::Tensor yd = val_targets.to(torch::kUInt8).contiguous();

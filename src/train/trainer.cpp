@@ -75,10 +75,7 @@ int64_t standardize_audio_proj(model::AudioTowerImpl& tower, const std::vector<d
     const std::vector<data::Recording> part(chosen.begin() + static_cast<std::ptrdiff_t>(s),
                                             chosen.begin() + static_cast<std::ptrdiff_t>(std::min(s + kChunk, chosen.size())));
     const MiddleWindows mw = middle_windows(part, ac.frontend_config(), ac.window_frames);
-    if (!mw.windows.defined()) continue;
-    for (int64_t b = 0; b < mw.windows.size(0); b += batch) {
-      logits.push_back(tower.tag_logits(mw.windows.slice(0, b, b + batch).to(device)).to(torch::kCPU, torch::kFloat64));
-    }
+    if (mw.windows.defined()) logits.push_back(tag_logits_in_batches(tower, mw.windows, batch, device).to(torch::kFloat64));
   }
   tower.train(was_training);
   const torch::Tensor all = logits.empty() ? torch::Tensor() : torch::cat(logits);  // [N, classes]

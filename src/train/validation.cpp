@@ -37,6 +37,15 @@ MiddleWindows middle_windows(const std::vector<data::Recording>& recordings, con
   return out;
 }
 
+at::Tensor tag_logits_in_batches(model::AudioTowerImpl& tower, const at::Tensor& windows, int64_t batch, c10::Device device) {
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> logits;
+  for (int64_t s = 0; s < windows.size(0); s += batch) {
+    logits.push_back(tower.tag_logits(windows.slice(0, s, s + batch).to(device)).to(torch::kCPU, torch::kFloat32));
+  }
+  return torch::cat(logits);
+}
+
 ValidationSet make_validation_set(const std::vector<data::Recording>& recordings,
                                   const std::map<std::string, double>& source_ratio, uint64_t seed,
                                   const audio::FrontendConfig& frontend, int64_t window_frames) {

@@ -19,6 +19,7 @@ class Tokenizer;
 }
 namespace mulan::model {
 struct MulanModelImpl;
+struct AudioTowerImpl;
 }
 
 namespace mulan::train {
@@ -32,6 +33,10 @@ struct MiddleWindows {
 };
 MiddleWindows middle_windows(const std::vector<data::Recording>& recordings, const audio::FrontendConfig& frontend,
                              int64_t window_frames);
+
+// The tagger head's logits of windows [N, F, T], `batch` windows per pass on device, without
+// gradients -> [N, classes] float32 on the CPU. The caller sets the tower's mode.
+at::Tensor tag_logits_in_batches(model::AudioTowerImpl& tower, const at::Tensor& windows, int64_t batch, c10::Device device);
 
 struct ValidationSet {
   at::Tensor windows;              // [N, F, T]
