@@ -25,7 +25,7 @@ TEST(Demo, AShortDemoTrainsBeyondChanceOnHeldOutClips) {
   const std::string build = std::filesystem::path(MULAN_CLI).parent_path().parent_path().string();
   const CommandResult r = run_command("cd " + shell_quote(MULAN_SOURCE_DIR) + " && DEMO_OUT=" + shell_quote(out) +
                                       " DEMO_CLIPS=200 DEMO_SECONDS=10 DEMO_MODE_STEPS=60 DEMO_MODE_BATCH=16 DEMO_TAGGER_STEPS=150"
-                                      " DEMO_LABEL_STEPS=60 DEMO_STEPS=300 DEMO_BATCH=32 bash scripts/demo.sh " +
+                                      " DEMO_LABEL_STEPS=60 DEMO_STEPS=300 DEMO_BATCH=32 DEMO_TRAIN_BATCH=32 bash scripts/demo.sh " +
                                       shell_quote(build));
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const json results = json::parse(std::ifstream(out + "/results.json"));
